@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "ringbuf.h"
+#include "rt.h"
 
 enum {
     ST_IDLE = 0,   /* no take */
@@ -403,7 +404,7 @@ static void track_write_rt(const reel_period *p, struct track *t, uint64_t pos, 
     atomic_fetch_add_explicit(&t->lost, n, memory_order_relaxed);
 }
 
-void reel_capture_process_rt(reel_capture *c, const reel_period *p)
+REEL_NONBLOCKING void reel_capture_process_rt(reel_capture *c, const reel_period *p)
 {
     for (unsigned i = 0; i < c->n_tracks; i++) {
         uint64_t clips;

@@ -312,11 +312,15 @@ static int rt_start(reel_device *d)
 }
 
 /* Closes the gate: after it returns process() is not running and will not be
- * called again, whatever RtAudio does. */
+ * called again, whatever RtAudio does. When a JACK server goes away, RtAudio's
+ * own closing thread may end the process thread with an asynchronous
+ * pthread_cancel (libjack's way of stopping it) anywhere, even inside our
+ * callback, leaving `inside` raised for good; once the stream is closed that
+ * thread is gone, so a closed stream ends the wait too. */
 static void gate_close(struct rt_impl *r)
 {
     atomic_store(&r->gate_open, 0);
-    while (atomic_load(&r->inside))
+    while (atomic_load(&r->inside) && rtaudio_is_stream_open(r->h))
         sleep_ms(1);
 }
 

@@ -18,13 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* RealtimeSanitizer checks functions marked nonblocking; gcc has no such
- * attribute, so the mark exists only in the REEL_SANITIZE=realtime build. */
-#if defined(REEL_RTSAN) && defined(__clang__)
-#define REEL_NONBLOCKING __attribute__((nonblocking))
-#else
-#define REEL_NONBLOCKING
-#endif
+#include "rt.h"
 
 #define TWO_PI 6.283185307179586476925286766559
 

@@ -6,6 +6,7 @@
  * started and cleared only after it has stopped, so thread creation/join
  * orders every access. */
 #include "recorder.h"
+#include "rt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@ struct reel_recorder {
     int freewheel;  /* the device runs as fast as the capture allows */
 };
 
-static void process_rt(const reel_period *p, void *user)
+static REEL_NONBLOCKING void process_rt(const reel_period *p, void *user)
 {
     reel_recorder *r = user;
     if (r->capture)

@@ -1,0 +1,105 @@
+/* main.c: the `reel` command.
+ *
+ * Handles --help and --version itself, runs `reel run SCRIPT [ARGS...]`
+ * through the script host, and dispatches every other `reel CMD ARGS...` to
+ * the Lua command module reel/cli/CMD.lua (devices, record, ...), whose
+ * return value is the exit status. Exit statuses: 0 success, 1 error,
+ * 2 bad command line. The help text mirrors share/man/reel.1.
+ *
+ * Threads: the control thread only (engine threads are started from Lua). */
+#include <stdio.h>
+#include <string.h>
+
+#include "host.h"
+
+static const char usage_text[] =
+    "usage: reel COMMAND [OPTIONS] [ARGS]\n"
+    "\n"
+    "A Lua-scriptable multitrack recorder.\n"
+    "\n"
+    "Commands:\n"
+    "  devices [--json]          list audio APIs and devices (the virtual device always)\n"
+    "  record [OPTIONS] DIR      record every input channel into session folder DIR\n"
+    "  run SCRIPT.lua [ARGS...]  run a Lua script with the reel library (require \"reel\")\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help                show this help\n"
+    "  -V, --version             show the version\n"
+    "\n"
+    "record options:\n"
+    "  --device SPEC   \"\" (auto: JACK when a server runs, else virtual), virtual,\n"
+    "                  virtual:freewheel, jack, alsa[:NAME], pulse[:NAME]\n"
+    "  --input SPEC    a source for the virtual device (chosen when --device is not\n"
+    "                  given), repeatable: a sound file or a generator: silence,\n"
+    "                  sine:FREQ[:DB], noise[:white|pink][:DB], impulse:PERIOD[:DB],\n"
+    "                  sweep:F0:F1:SECONDS[:DB]\n"
+    "  --channels N    input channels to record, one track each (default: all)\n"
+    "  --seconds S     stop after S seconds (default: until Ctrl-C)\n"
+    "  --format F      wav24 (default), wav32f, flac, rf64\n"
+    "  --rate HZ       sample rate (virtual default 48000; JACK uses the server's)\n"
+    "  --period N      frames per period (default 256; JACK uses its own)\n"
+    "  --name CLIENT   JACK client name (default reel)\n"
+    "  --no-connect    leave JACK ports unconnected\n"
+    "\n"
+    "Tracks are named In1, In2, ...; takes go to DIR/audio/<Track>_T<NN>.<ext> with\n"
+    "the next free take number, never overwriting. Ctrl-C ends a recording and keeps\n"
+    "it. Exit status: 0 success, 1 error, 2 bad command line. See reel(1).\n";
+
+static void usage(FILE *f) { fputs(usage_text, f); }
+
+/* After a command-line mistake: the synopsis and the commands only. */
+static void short_usage(FILE *f)
+{
+    const char *end = strstr(usage_text, "\nOptions:");
+    fwrite(usage_text, 1, end ? (size_t)(end - usage_text) : strlen(usage_text), f);
+    fputs("\nRun 'reel --help' for the options, or see reel(1).\n", f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        short_usage(stderr);
+        return REEL_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return REEL_EXIT_OK;
+    }
+    if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
+        printf("reel %s\n", REEL_VERSION);
+        return REEL_EXIT_OK;
+    }
+    if (cmd[0] == '-') {
+        fprintf(stderr, "reel: unknown option '%s'\n\n", cmd);
+        short_usage(stderr);
+        return REEL_EXIT_USAGE;
+    }
+    int is_run = strcmp(cmd, "run") == 0;
+    if (!is_run && argc >= 3 && (!strcmp(argv[2], "-h") || !strcmp(argv[2], "--help"))) {
+        usage(stdout);
+        return REEL_EXIT_OK;
+    }
+    if (is_run && argc < 3) {
+        fprintf(stderr, "reel run: missing SCRIPT (a Lua file to run, or - for stdin)\n\n");
+        short_usage(stderr);
+        return REEL_EXIT_USAGE;
+    }
+
+    lua_State *L = reel_host_new();
+    if (!L)
+        return REEL_EXIT_ERROR;
+    int status;
+    if (is_run) {
+        status = reel_host_run_script(L, argv[0], argv[2], argc - 3, argv + 3);
+    } else {
+        status = reel_host_run_command(L, cmd, argc - 2, argv + 2);
+        if (status < 0) {
+            fprintf(stderr, "reel: unknown command '%s'\n\n", cmd);
+            short_usage(stderr);
+            status = REEL_EXIT_USAGE;
+        }
+    }
+    reel_host_close(L);
+    return status;
+}

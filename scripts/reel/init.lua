@@ -1,0 +1,615 @@
+--- reel: record multitrack sessions from Lua.
+--
+-- The friendly API over the C primitives of `reel.core`:
+--
+--     local reel = require "reel"
+--     local s = reel.session("sessions/song")
+--     s:track{ name = "Bass", input = 1 }
+--     s:track{ name = "Keys", input = { 3, 4 } }
+--     local takes = assert(s:record{ seconds = 30, format = "wav24" })
+--     for _, t in ipairs(takes) do print(t.file, t.seconds, t.peak_db) end
+--
+-- Conventions: misuse (a wrong type, an unknown option, an unknown track)
+-- raises an error that names the argument or option and points at the
+-- caller's line; failures of the outside world (no device, disk full, a
+-- missing file) return nil and a message.
+--
+-- A session is a folder: `session.json` (tracks and takes; written
+-- atomically) and `audio/` with one file per track per take, named
+-- `<Track>_T<NN>.<ext>`. Take numbers count per track and are never reused:
+-- the next number is one more than the highest ever recorded in the session
+-- file or present in `audio/`, so nothing is ever overwritten.
+--
+-- Threads: all of this runs on the script's (control) thread; recording
+-- happens on the engine's device and disk threads, which Lua never enters.
+-- @module reel
+
+local core = require "reel.core"
+local json = require "reel.json"
+
+local reel = {}
+
+--- The version string, e.g. "0.1.0".
+reel.version = core.version()
+
+--- The primitives module `reel.core` (see reel(1)).
+reel.core = core
+
+local SESSION_FILE = "session.json"
+local SESSION_FORMAT = 1
+
+-- ---------------------------------------------------------------- helpers
+
+-- Raises msg at the caller of the public function that called us.
+local function misuse(msg, level)
+  error(msg, (level or 2) + 1)
+end
+
+local function typename(v)
+  return math.type(v) == "float" and "number" or type(v)
+end
+
+-- Checks an options table against spec (key -> checker). A checker is a
+-- type name ("string", "number", "integer", "boolean", "table", "function")
+-- or a function(value) returning true or an error text.
+local function check_options(opts, spec, level)
+  level = (level or 2) + 1
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then
+    error(("bad argument #1 (table of options expected, got %s)"):format(typename(opts)), level)
+  end
+  for k, v in pairs(opts) do
+    if type(k) ~= "string" then
+      error(("bad option key (string expected, got %s)"):format(typename(k)), level)
+    end
+    local want = spec[k]
+    if want == nil then
+      error(("unknown option '%s'"):format(k), level)
+    end
+    if type(want) == "function" then
+      local ok = want(v)
+      if ok ~= true then
+        error(("bad option '%s' (%s)"):format(k, ok), level)
+      end
+    elseif want == "integer" then
+      if math.type(v) ~= "integer" and not (type(v) == "number" and v == math.floor(v)) then
+        error(("bad option '%s' (integer expected, got %s)"):format(k, typename(v)), level)
+      end
+    elseif type(v) ~= want then
+      error(("bad option '%s' (%s expected, got %s)"):format(k, want, typename(v)), level)
+    end
+  end
+  return opts
+end
+
+local function one_of(list)
+  local set = {}
+  for _, v in ipairs(list) do set[v] = true end
+  return function(v)
+    if type(v) ~= "string" then return "string expected, got " .. typename(v) end
+    if not set[v] then
+      return ("'%s' is not one of %s"):format(v, table.concat(list, ", "))
+    end
+    return true
+  end
+end
+
+local FORMATS = core.formats()
+local is_format = one_of(FORMATS)
+
+local function positive_number(v)
+  if type(v) ~= "number" then return "number expected, got " .. typename(v) end
+  if not (v > 0 and v <= 1e9) then return "positive number of seconds expected, at most 1e9" end
+  return true
+end
+
+local function db(peak)
+  if peak <= 0 then return -math.huge end
+  return 20 * math.log(peak, 10)
+end
+
+--- Formats a level in dBFS for people: "-6.0", "-inf".
+-- @tparam number value_db
+-- @treturn string
+function reel.format_db(value_db)
+  if value_db == -math.huge or value_db ~= value_db then return "-inf" end
+  return string.format("%.1f", value_db)
+end
+
+--- Joins path parts with "/".
+local function join(a, b)
+  if a:sub(-1) == "/" then return a .. b end
+  return a .. "/" .. b
+end
+
+-- -------------------------------------------------------------- primitives
+
+--- Lists the audio APIs compiled in, plus "virtual".
+-- @treturn {string,...}
+function reel.apis()
+  return core.apis()
+end
+
+--- Lists the real audio devices found (never the virtual one).
+-- @treturn[1] {table,...} entries with api, name, in_channels, out_channels,
+--   preferred_rate, rates, default_input, default_output
+-- @return[2] nil, message
+function reel.devices()
+  return core.devices()
+end
+
+--- The sample formats takes can be written in: wav24, wav32f, flac, rf64.
+-- @treturn {string,...}
+function reel.formats()
+  local t = {}
+  for i, f in ipairs(FORMATS) do t[i] = f end
+  return t
+end
+
+--- True once SIGINT or SIGTERM arrived (Ctrl-C). Recording stops by itself;
+-- long-running scripts should check this between takes.
+-- @treturn boolean
+function reel.interrupted()
+  return core.interrupted()
+end
+
+--- Sleeps, returning early (false) when a signal arrives.
+-- @tparam number seconds
+-- @treturn boolean true if the whole time was slept
+function reel.sleep(seconds)
+  if type(seconds) ~= "number" then
+    misuse(("bad argument #1 to 'sleep' (number expected, got %s)"):format(typename(seconds)))
+  end
+  return core.sleep(seconds)
+end
+
+-- ------------------------------------------------------------------ device
+
+local Device = {}
+Device.__index = Device
+Device.__name = "reel.device"
+
+local device_spec = {
+  spec = "string",
+  inputs = function(v)
+    if type(v) ~= "table" then return "table expected, got " .. typename(v) end
+    for i, s in ipairs(v) do
+      if type(s) ~= "string" then
+        return ("string expected at index %d, got %s"):format(i, typename(s))
+      end
+    end
+    return true
+  end,
+  channels = "integer",
+  rate = "integer",
+  period = "integer",
+  name = "string",
+  no_connect = "boolean",
+  ring_seconds = "number",
+}
+
+--- Describes the audio device to record from.
+-- The device is opened by each `Session:record` and closed after it, so one
+-- description serves any number of takes; a virtual device's file inputs and
+-- generators start again at every take.
+-- @tparam[opt] table|string opts a device SPEC string, or a table:
+--   `spec` ("" auto: JACK when a server runs, else virtual; "virtual",
+--   "virtual:freewheel", "jack", "alsa[:NAME]", "pulse[:NAME]"),
+--   `inputs` (virtual device sources: sound files or generator specs such as
+--   "sine:440:-12", "noise:pink:-20", "impulse:48000", "silence",
+--   "sweep:20:20000:4"), `channels`, `rate`, `period`, `name` (JACK client),
+--   `no_connect`, `ring_seconds`.
+-- @treturn Device
+function reel.device(opts)
+  if type(opts) == "string" then opts = { spec = opts } end
+  opts = check_options(opts, device_spec)
+  local d = {}
+  for k, v in pairs(opts) do d[k] = v end
+  if d.inputs then
+    local copy = {}
+    for i, s in ipairs(d.inputs) do copy[i] = s end
+    d.inputs = copy
+  end
+  return setmetatable({ opts = d }, Device)
+end
+
+function Device:__tostring()
+  local spec = self.opts.spec
+  return ("reel.device (%s)"):format(spec and spec ~= "" and spec or "auto")
+end
+
+-- Opens the device for one take, with the take's file format.
+function Device:_open(format)
+  local o = self.opts
+  return core.open_recorder{
+    device = o.spec, inputs = o.inputs, channels = o.channels and math.tointeger(o.channels),
+    rate = o.rate and math.tointeger(o.rate), period = o.period and math.tointeger(o.period),
+    name = o.name, no_connect = o.no_connect, ring_seconds = o.ring_seconds, format = format,
+  }
+end
+
+--- Opens the device briefly and reports what it really runs at.
+-- @treturn[1] table api, name, clock, rate, period, in_channels, out_channels,
+--   input_latency, output_latency
+-- @return[2] nil, message
+function Device:info()
+  if getmetatable(self) ~= Device then misuse("bad self to 'info' (reel.device expected)") end
+  local rec, err = self:_open("wav24")
+  if not rec then return nil, err end
+  local info = rec:info()
+  rec:close()
+  return info
+end
+
+-- ----------------------------------------------------------------- session
+
+local Session = {}
+Session.__index = Session
+Session.__name = "reel.session"
+
+local function check_session(self, fname)
+  if getmetatable(self) ~= Session then
+    misuse(("bad self to '%s' (reel.session expected, got %s); call it as s:%s(...)")
+      :format(fname, typename(self), fname), 3)
+  end
+end
+
+-- Track names end up in file names: keep them portable and unambiguous.
+local function bad_track_name(name)
+  if type(name) ~= "string" then return "string expected, got " .. typename(name) end
+  if name == "" then return "empty name" end
+  if #name > 63 then return "name longer than 63 bytes" end
+  if name:find("[/\\%c]") then return "name must not contain '/', '\\' or control characters" end
+  if name:find("^[%.%-]") then return "name must not begin with '.' or '-'" end
+  return nil
+end
+
+local function normalize_input(v)
+  if math.type(v) == "integer" or (type(v) == "number" and v == math.floor(v)) then
+    v = { v }
+  end
+  if type(v) ~= "table" then return nil, "integer or list of 1 or 2 integers expected, got " .. typename(v) end
+  if #v < 1 or #v > 2 then return nil, "one or two input channels expected" end
+  local out = {}
+  for i = 1, #v do
+    local c = v[i]
+    if type(c) ~= "number" or c ~= math.floor(c) or c < 1 then
+      return nil, "input channels are integers counting from 1"
+    end
+    out[i] = math.tointeger(c)
+  end
+  return json.array(out)
+end
+
+--- Opens the session folder dir, creating it (and dir/audio) if missing and
+-- reading dir/session.json if present.
+-- @tparam string dir
+-- @treturn[1] Session
+-- @return[2] nil, message (cannot create the folder, unreadable session file)
+function reel.session(dir)
+  if type(dir) ~= "string" or dir == "" then
+    misuse(("bad argument #1 to 'session' (folder path expected, got %s)"):format(
+      dir == "" and "empty string" or typename(dir)))
+  end
+  local ok, err = core.mkdir_p(join(dir, "audio"))
+  if not ok then return nil, err end
+  local s = setmetatable({
+    dir = dir,
+    tracks = json.array{},
+    takes = json.array{},
+    last_take = json.object{},   -- track -> highest take number ever used
+  }, Session)
+  local path = join(dir, SESSION_FILE)
+  if core.exists(path) then
+    local f, ferr = io.open(path, "rb")
+    if not f then return nil, ferr end
+    local text = f:read("a")
+    f:close()
+    local data, derr = json.decode(text)
+    if type(data) ~= "table" then
+      return nil, ("%s: not valid JSON (%s)"):format(path, derr or "not an object")
+    end
+    if data.reel_session ~= SESSION_FORMAT then
+      return nil, ("%s: not a reel session file (version %s)"):format(path, tostring(data.reel_session))
+    end
+    for _, t in ipairs(data.tracks or {}) do
+      local input = normalize_input(t.input)
+      if type(t.name) == "string" and input then
+        s.tracks[#s.tracks + 1] = { name = t.name, input = input, armed = true }
+      end
+    end
+    for _, t in ipairs(data.takes or {}) do
+      if type(t) == "table" then
+        for _, k in ipairs{ "gaps", "xrun_positions" } do
+          if type(t[k]) == "table" then json.array(t[k]) end
+        end
+        s.takes[#s.takes + 1] = t
+      end
+    end
+    for k, v in pairs(type(data.last_take) == "table" and data.last_take or {}) do
+      if type(k) == "string" and math.type(v) == "integer" then s.last_take[k] = v end
+    end
+  end
+  return s
+end
+
+function Session:__tostring()
+  return ("reel.session (%s, %d tracks, %d takes)"):format(self.dir, #self.tracks, #self.takes)
+end
+
+local function find_track(self, name)
+  for _, t in ipairs(self.tracks) do
+    if t.name == name then return t end
+  end
+end
+
+--- Declares a track (or changes the input of an existing one). New and
+-- loaded tracks are armed.
+-- @tparam table opts `name` (string; becomes part of file names), `input`
+--   (device input channel counting from 1, or a list of two for a stereo
+--   track), `armed` (boolean, default true)
+-- @treturn table the track: {name=, input={...}, armed=}
+function Session:track(opts)
+  check_session(self, "track")
+  check_options(opts, {
+    name = function(v) return bad_track_name(v) or true end,
+    input = function(v) local ok, e = normalize_input(v) return ok and true or e end,
+    armed = "boolean",
+  })
+  if opts.name == nil then misuse("bad option 'name' (track name required)") end
+  if opts.input == nil then misuse("bad option 'input' (input channel required)") end
+  local input = normalize_input(opts.input)
+  local t = find_track(self, opts.name)
+  if t then
+    t.input = input
+  else
+    t = { name = opts.name, input = input }
+    self.tracks[#self.tracks + 1] = t
+  end
+  if opts.armed == nil then t.armed = true else t.armed = opts.armed end
+  return t
+end
+
+--- Arms or disarms a track for the next takes.
+-- @tparam string name
+-- @tparam[opt=true] boolean on
+function Session:arm(name, on)
+  check_session(self, "arm")
+  if type(name) ~= "string" then
+    misuse(("bad argument #1 to 'arm' (track name expected, got %s)"):format(typename(name)))
+  end
+  if on ~= nil and type(on) ~= "boolean" then
+    misuse(("bad argument #2 to 'arm' (boolean expected, got %s)"):format(typename(on)))
+  end
+  local t = find_track(self, name)
+  if not t then misuse(("bad argument #1 to 'arm' (no track named '%s')"):format(name)) end
+  t.armed = on ~= false
+end
+
+-- Highest take number used for track, from the session and from audio/.
+local function last_take_number(self, name, files)
+  local n = self.last_take[name] or 0
+  for _, t in ipairs(self.takes) do
+    if t.track == name and math.type(t.take) == "integer" and t.take > n then n = t.take end
+  end
+  local prefix = name .. "_T"
+  for _, f in ipairs(files) do
+    if f:sub(1, #prefix) == prefix then
+      local num = f:sub(#prefix + 1):match("^(%d+)%.")
+      num = num and math.tointeger(tonumber(num))
+      if num and num > n then n = num end
+    end
+  end
+  return n
+end
+
+--- The number the next take of track `name` will get.
+-- @tparam string name
+-- @treturn integer
+function Session:next_take_number(name)
+  check_session(self, "next_take_number")
+  local files = core.list_dir(join(self.dir, "audio")) or {}
+  return last_take_number(self, name, files) + 1
+end
+
+--- Writes dir/session.json atomically (temporary file, fsync, rename).
+-- @treturn[1] true
+-- @return[2] nil, message
+function Session:save()
+  check_session(self, "save")
+  local tracks = json.array{}
+  for i, t in ipairs(self.tracks) do
+    tracks[i] = { name = t.name, input = json.array{ table.unpack(t.input) } }
+  end
+  local data = {
+    reel_session = SESSION_FORMAT,
+    tracks = tracks,
+    takes = self.takes,
+    last_take = self.last_take,
+  }
+  return core.write_atomic(join(self.dir, SESSION_FILE), json.encode(data))
+end
+
+-- The one-line meter shown while recording on a terminal.
+local function draw_meter(elapsed, names, peaks, clip)
+  local cols = 79 - 10
+  local per = math.max(8, cols // math.max(1, #names))
+  local parts = {}
+  for i, name in ipairs(names) do
+    local d = db(peaks[i] or 0)
+    local label = name:sub(1, 8)
+    local text = reel.format_db(d)
+    local cell
+    local barw = per - #label - 8
+    if barw >= 6 then
+      local fill = 0
+      if d > -60 then fill = math.floor((d + 60) / 60 * barw + 0.5) end
+      fill = math.max(0, math.min(barw, fill))
+      cell = ("%s %s%s%5s%s"):format(label, string.rep("#", fill), string.rep("-", barw - fill),
+        text, clip[i] and "!" or " ")
+    else
+      cell = ("%s %5s%s"):format(label, text, clip[i] and "!" or "")
+    end
+    parts[#parts + 1] = cell
+  end
+  local m = math.floor(elapsed / 60)
+  local line = ("\r%02d:%04.1f  %s"):format(m, elapsed - 60 * m, table.concat(parts, " "))
+  io.stdout:write(line:sub(1, 80), "\27[K")
+  io.stdout:flush()
+end
+
+local record_spec = {
+  seconds = positive_number,
+  format = is_format,
+  meter = "boolean",
+  device = function(v)
+    if type(v) == "string" or getmetatable(v) == Device then return true end
+    return "reel.device or device SPEC string expected, got " .. typename(v)
+  end,
+  description = "string",
+  progress = "function",
+}
+
+--- Records one take on every armed track.
+-- Opens the device, starts all armed tracks on the same frame, waits until
+-- `seconds` have been recorded (exactly seconds * rate frames), Ctrl-C
+-- (SIGINT/SIGTERM) arrives or `progress` returns false, then closes the files
+-- and adds the takes to session.json. A Lua error raised meanwhile (in
+-- `progress`, say) stops the take too: the files are closed valid and keep
+-- what was recorded.
+-- @tparam[opt] table opts `seconds` (default: until interrupted), `format`
+--   ("wav24" default, "wav32f", "flac", "rf64"), `device` (a reel.device or
+--   SPEC string; default the session's `device` field or auto), `meter`
+--   (show a one-line peak meter; default: when stdout is a terminal),
+--   `description` (BWF bext description), `progress` (function(p) called
+--   about 20 times a second with p.seconds, p.frames and p.peaks_db; return
+--   false to stop)
+-- @treturn[1] {take,...} one take table per armed track: track, take (number),
+--   file (relative to the session), path, format, rate, frames, seconds,
+--   start, peak, peak_db, clipped, xruns, xrun_positions, overruns,
+--   lost_frames, gaps; the list has `interrupted = true` when a signal ended it
+-- @return[2] nil, message[, takes] (device failed, disk failed: the takes
+--   written so far are kept and listed)
+function Session:record(opts)
+  check_session(self, "record")
+  opts = check_options(opts, record_spec)
+  local armed = {}
+  for _, t in ipairs(self.tracks) do
+    if t.armed then armed[#armed + 1] = t end
+  end
+  if #armed == 0 then misuse("record: no track is armed (declare one with s:track{...})") end
+  local format = opts.format or "wav24"
+  local ext = core.format_ext(format)
+  local device = opts.device or self.device or reel.device()
+  if type(device) == "string" then device = reel.device(device) end
+
+  local rec <close>, err = device:_open(format)
+  if not rec then return nil, err end
+  local info = rec:info()
+
+  local audio = join(self.dir, "audio")
+  local files, lerr = core.list_dir(audio)
+  if not files then return nil, lerr end
+  local paths, numbers, index = {}, {}, {}
+  for _, t in ipairs(armed) do
+    local idx, aerr = rec:add_track(t.name, t.input)
+    if not idx then return nil, aerr end
+    rec:arm(idx, true)
+    local n = last_take_number(self, t.name, files) + 1
+    local name = ("%s_T%02d.%s"):format(t.name, n, ext)
+    paths[idx], numbers[idx], index[#index + 1] = join(audio, name), n, idx
+  end
+
+  local max_frames = 0
+  if opts.seconds then
+    -- Rounded to the sample, and never 0 (which would mean "until stopped").
+    max_frames = math.max(1, math.tointeger(math.floor(opts.seconds * info.rate + 0.5)))
+  end
+  local ok, serr = rec:start(paths, max_frames, opts.description)
+  if not ok then return nil, serr end
+  -- The numbers are taken from now on, even if what follows fails.
+  for i, idx in ipairs(index) do
+    local name = armed[i].name
+    if (self.last_take[name] or 0) < numbers[idx] then self.last_take[name] = numbers[idx] end
+  end
+
+  -- Ends the take, adds it to the session and saves. Runs once: normally
+  -- below, or from the guard when a Lua error unwinds through here.
+  local finished = false
+  local function finish(note)
+    finished = true
+    local stopped, stop_err = rec:stop()
+    local takes = json.array{}
+    for i, idx in ipairs(index) do
+      local st = rec:take_stats(idx)
+      local take = {
+        track = armed[i].name, take = numbers[idx], path = paths[idx],
+        file = "audio/" .. paths[idx]:match("[^/]*$"),
+        format = format, rate = info.rate, frames = st.frames, seconds = st.frames / info.rate,
+        start = st.start, peak = st.peak, peak_db = st.peak_db, clipped = st.clipped,
+        xruns = st.xruns, xrun_positions = json.array(st.xrun_positions),
+        overruns = st.overruns, lost_frames = st.lost_frames, gaps = json.array(st.gaps),
+        error = st.error, note = note, device = info.api .. ":" .. info.name,
+        recorded = os.date("!%Y-%m-%dT%H:%M:%SZ"),
+      }
+      takes[#takes + 1] = take
+      local saved = {}
+      for k, v in pairs(take) do if k ~= "path" then saved[k] = v end end
+      self.takes[#self.takes + 1] = saved
+    end
+    rec:close()
+    local saved, save_err = self:save()
+    return takes, (not stopped and stop_err or nil) or (not saved and save_err or nil)
+  end
+  local guard <close> = setmetatable({}, { __close = function(_, err)
+    -- Not finished: a Lua error is unwinding, or the state is being closed
+    -- (os.exit). Never replace the error being raised with one of ours.
+    if not finished then
+      pcall(finish, err ~= nil and "stopped by an error: " .. tostring(err):match("[^\n]*")
+        or "stopped when the script exited")
+    end
+  end })
+
+  local meter = opts.meter
+  if meter == nil then meter = core.isatty(io.stdout) end
+  local names = {}
+  for i, t in ipairs(armed) do names[i] = t.name end
+  local peaks, clip, shown = {}, {}, core.now()
+  local interrupted, failure = false, nil
+  while true do
+    local st = rec:status()
+    for i, idx in ipairs(index) do
+      local p = st.meters[idx] or 0
+      if p > (peaks[i] or 0) then peaks[i] = p end
+      if p >= 1.0 then clip[i] = true end
+    end
+    if st.complete or not st.running then break end
+    if st.writer_error then failure = st.writer_error break end
+    if not st.alive then failure = ("device '%s' stopped working"):format(info.name) break end
+    if core.interrupted() then interrupted = true break end
+    local elapsed = st.frames / info.rate
+    if opts.progress then
+      local pdb = {}
+      for i in ipairs(index) do pdb[i] = db(peaks[i] or 0) end
+      if opts.progress{ seconds = elapsed, frames = st.frames, peaks_db = pdb } == false then break end
+    end
+    if meter and core.now() - shown >= 0.2 then
+      draw_meter(elapsed, names, peaks, clip)
+      peaks, clip, shown = {}, {}, core.now()
+    end
+    core.sleep(0.05)
+  end
+  if meter then io.stdout:write("\r\27[K") io.stdout:flush() end
+
+  local takes, finish_err = finish(interrupted and "stopped by a signal" or nil)
+  failure = failure or finish_err
+  takes.interrupted = interrupted or nil
+  if failure then return nil, failure, takes end
+  return takes
+end
+
+-- Exposed for reel.cli.* and tests.
+reel.Session = Session
+reel.Device = Device
+
+return reel

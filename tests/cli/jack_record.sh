@@ -1,0 +1,28 @@
+# With the JACK dummy server of the "jack" fixture: `reel devices` lists it,
+# `reel record` picks it without --device, opens all its capture ports and
+# writes takes of exactly --seconds; a named client with --no-connect works.
+. "$(dirname "$0")/lib.sh"
+export JACK_NO_START_SERVER=1
+
+run 0 "$REEL" devices
+lacks out.txt "No audio device found"
+grep -qE '^  jack ' out.txt || fail "no JACK device listed"
+contains out.txt "virtual"
+run 0 "$REEL" devices --json
+[ "$(json_get out.txt 'j.found')" -ge 1 ] || fail "JSON lists no real device"
+
+run 0 "$REEL" record --seconds 1 --format wav32f sess
+contains out.txt "from jack"
+n=$(ls sess/audio | wc -l)
+[ "$n" -ge 1 ] || fail "no takes"
+for f in sess/audio/*.wav; do
+    [ "$(frames "$f")" = 48000 ] || fail "$f has $(frames "$f") frames, expected 48000"
+done
+# The dummy backend has the ports the fixture asked for; all are recorded.
+ports=$(jack_lsp 2>/dev/null | grep -c '^system:capture_' || true)
+[ "$n" = "$ports" ] || fail "$n takes for $ports capture ports"
+
+run 0 "$REEL" record --device jack --channels 1 --no-connect --name reeltest-cli --seconds 0.5 sess
+[ "$(frames sess/audio/In1_T02.wav)" = 24000 ] || fail "second take length"
+contains out.txt "xruns"
+echo ok

@@ -1,0 +1,13 @@
+# Tests of the `reel` command (shell scripts under tests/cli/, label cli).
+# Recording tests also carry "threaded" so that the TSan build runs them.
+foreach(t help_version bad_options run_errors no_cwd_path devices demo install_layout)
+  reel_script_test(cli.${t} cli/${t}.sh cli)
+endforeach()
+foreach(t record_exact record_pad take_numbers interrupt lua_error_recording meter_tty)
+  reel_script_test(cli.${t} cli/${t}.sh cli threaded realtime)
+endforeach()
+
+# Needs the JACK dummy server that tests/integration's fixture starts.
+if(COMMAND reel_jack_test AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/integration/jack_server.sh)
+  reel_jack_test(cli.jack_record cli/jack_record.sh cli)
+endif()
