@@ -1,16 +1,22 @@
 /* capture.c: tracks, per-track rings and the disk-writer thread.
  *
  * Threads: the control thread owns the configuration and calls start/stop/
- * stats; the audio thread runs reel_capture_process_rt; the private writer
- * thread drains the rings into take files. They share only the rings and the
- * atomics below.
+ * stats; the audio thread runs reel_capture_process_rt or _spans_rt; the
+ * private writer thread drains the rings into take files. They share only
+ * the rings and the atomics below.
  *
- * Lost frames: when a track's ring is full the audio thread drops that period
- * for that track and remembers a gap (position, length). The gap record is
- * pushed into the track's small gap ring before any later audio of the track,
- * so the writer, which checks audio first and gaps second (acquire order),
- * always knows where silence belongs. A gap still pending when the take ends
- * is the difference between the timeline length and what the writer wrote. */
+ * Each armed track has two rings: audio (interleaved float frames) and marks
+ * (small records: a take starts, a take ends at length N, a gap of N lost
+ * frames at take position P). The audio thread pushes marks before any audio
+ * that follows them, and writes audio only when every pending mark is out;
+ * the writer looks at the audio ring first and the marks second (acquire
+ * order), so whatever audio it sees, it already sees the marks placed before
+ * it. A full audio ring loses that period's frames for that track and turns
+ * them into a gap mark, which the writer fills with silence at its exact
+ * position: takes stay aligned with the timeline.
+ *
+ * Peak, clip counts and gap logs are computed by the writer from what it
+ * writes, which keeps the audio thread's work to copying and metering. */
 #include "capture.h"
 
 #include <errno.h>
@@ -31,13 +37,42 @@ enum {
     ST_STARTING,   /* files open; the next period begins the take */
     ST_RUNNING,    /* the audio thread adds frames */
     ST_STOPPING,   /* control asked; the audio thread ends at the next period */
-    ST_DONE        /* the audio thread adds nothing more; writer drains */
+    ST_DONE,       /* the audio thread adds nothing more; writer drains */
+    ST_CLOSING     /* control took over from a silent audio thread (see stop) */
 };
 
-#define GAP_RING_RECORDS 1024
+enum { MARK_START = 1, MARK_END, MARK_GAP };
+
+typedef struct mark {
+    uint32_t type;
+    uint32_t pass;
+    uint64_t take_pos;   /* GAP: where; END: the take's length; START: 0 */
+    uint64_t frames;     /* GAP: how many */
+    int64_t pos;         /* START: timeline/device position of the take's first frame */
+} mark;
+
+#define MARK_RING_RECORDS 4096
+#define PENDING_MAX 32
+#define GAPS_KEPT 64
 #define WRITER_CHUNK_FRAMES 65536
 #define WRITER_IDLE_NS 10000000L   /* 10 ms between passes when idle */
 #define SYNC_INTERVAL_NS 500000000L
+
+/* One finished (or running) take, kept by the writer thread. */
+struct take_result {
+    char path[1024];
+    unsigned pass;
+    int64_t start;
+    uint64_t frames;       /* timeline frames (file frames unless the file failed) */
+    uint64_t file_frames;
+    float peak;
+    uint64_t clipped;
+    unsigned overruns;
+    uint64_t lost;
+    unsigned n_gaps;
+    reel_gap gaps[GAPS_KEPT];
+    int error;
+};
 
 struct track {
     char name[64];
@@ -45,42 +80,51 @@ struct track {
     unsigned nch;
     int armed;
     reel_ring *ring;       /* interleaved float frames */
-    reel_ring *gaps;       /* reel_gap records */
+    reel_ring *marks;      /* mark records */
     size_t ring_frames;    /* capacity the ring was made for */
 
-    /* Audio thread only. */
-    uint64_t pending_pos, pending_frames;
+    /* Audio thread only (the writer reads pending[] once the take is DONE). */
+    int64_t cur_pass;      /* -1: no take yet */
+    uint64_t cur_len;      /* frames of the current take so far (audio + lost) */
+    mark pending[PENDING_MAX];
+    unsigned n_pending;
+    uint64_t gap_pos, gap_frames; /* frames being lost right now, not yet a mark */
+    int broken;            /* pending overflowed: nothing more is recorded */
 
     /* Written by the audio thread, read anywhere. */
     _Atomic uint32_t meter_bits;   /* float bits, peak since the last meter read */
-    _Atomic uint32_t peak_bits;    /* float bits, take peak */
-    atomic_uint_fast64_t clipped;
-    atomic_uint overruns;
-    atomic_uint_fast64_t lost;
+    atomic_uint live_overruns;
+    atomic_uint_fast64_t live_lost;
 
     /* Writer thread while running; control thread after stop. */
+    reel_take_names names;
+    char prefix[960];
     reel_writer *w;
-    uint64_t written;      /* timeline frames handled (file frames + dropped after an error) */
-    uint64_t file_frames;  /* frames in the closed file */
-    reel_gap gap_log[REEL_CAPTURE_MAX_EVENTS_LOGGED];
-    unsigned n_gap_log;
+    uint64_t written;      /* frames handled in the current take */
+    struct take_result *results;
+    unsigned n_results, cap_results;
+    atomic_uint n_results_pub;
     int error;
-    char path[1024];
 };
 
 struct reel_capture {
     reel_capture_config cfg;
     struct track tracks[REEL_CAPTURE_MAX_TRACKS];
     unsigned n_tracks;
+    char description[256];
+    int has_description;
 
     atomic_int state;
-    uint64_t max_frames;          /* 0: until stopped; set before ST_STARTING */
-    atomic_uint_fast64_t start;   /* device position of frame 0 */
-    atomic_uint_fast64_t frames;  /* timeline frames so far */
+    int roll;                     /* started by start_roll (spans) */
+    uint64_t max_frames;          /* plain take: 0 until stopped */
+    atomic_uint_fast64_t start;   /* plain take: device position of frame 0 */
+    atomic_uint_fast64_t frames;  /* frames of the (latest) take so far */
     atomic_int complete;
 
     atomic_uint n_xruns;
-    uint64_t xrun_pos[REEL_CAPTURE_MAX_EVENTS_LOGGED];
+    struct { uint64_t take_pos; unsigned pass; } xruns[REEL_CAPTURE_MAX_EVENTS_LOGGED];
+    int64_t last_pass;            /* audio thread: pass of the latest span */
+    uint64_t last_take_pos;
 
     pthread_t writer;
     int writer_started;
@@ -119,9 +163,6 @@ int reel_capture_create(reel_capture **out, const reel_capture_config *cfg, char
     c->cfg = *cfg;
     if (c->cfg.ring_seconds == 0)
         c->cfg.ring_seconds = 5.0;
-    c->cfg.originator = NULL; /* not owned; resolved at start */
-    if (cfg->originator)
-        c->cfg.originator = cfg->originator;
     atomic_init(&c->state, ST_IDLE);
     *out = c;
     return 0;
@@ -130,8 +171,8 @@ int reel_capture_create(reel_capture **out, const reel_capture_config *cfg, char
 static void free_rings(struct track *t)
 {
     reel_ring_destroy(t->ring);
-    reel_ring_destroy(t->gaps);
-    t->ring = t->gaps = NULL;
+    reel_ring_destroy(t->marks);
+    t->ring = t->marks = NULL;
     t->ring_frames = 0;
 }
 
@@ -140,15 +181,16 @@ void reel_capture_destroy(reel_capture *c)
     if (!c)
         return;
     reel_capture_stop(c, NULL);
-    for (unsigned i = 0; i < c->n_tracks; i++)
+    for (unsigned i = 0; i < c->n_tracks; i++) {
         free_rings(&c->tracks[i]);
+        free(c->tracks[i].results);
+    }
     free(c);
 }
 
 static int stopped(const reel_capture *c)
 {
-    int s = atomic_load(&c->state);
-    return s == ST_IDLE;
+    return atomic_load(&c->state) == ST_IDLE;
 }
 
 int reel_capture_add_track(reel_capture *c, const char *name, const unsigned *inputs,
@@ -179,7 +221,7 @@ int reel_capture_add_track(reel_capture *c, const char *name, const unsigned *in
     t->nch = n_inputs;
     for (unsigned i = 0; i < n_inputs; i++)
         t->ch[i] = inputs[i];
-    t->armed = 0;
+    t->cur_pass = -1;
     return (int)c->n_tracks++;
 }
 
@@ -211,7 +253,7 @@ int reel_capture_armed(const reel_capture *c, unsigned track)
 }
 
 /* Rings are made when a track is first recorded and kept for later takes, so
- * that a take start does not allocate again (and mlock again) each time. */
+ * that a take start does not allocate (and mlock) again each time. */
 static int make_rings(reel_capture *c, struct track *t, char *errmsg)
 {
     size_t frames = (size_t)(c->cfg.rate * c->cfg.ring_seconds);
@@ -222,7 +264,7 @@ static int make_rings(reel_capture *c, struct track *t, char *errmsg)
     free_rings(t);
     int rc = reel_ring_create(&t->ring, frames * t->nch * sizeof(float));
     if (rc == 0)
-        rc = reel_ring_create(&t->gaps, GAP_RING_RECORDS * sizeof(reel_gap));
+        rc = reel_ring_create(&t->marks, MARK_RING_RECORDS * sizeof(mark));
     if (rc) {
         free_rings(t);
         return reel_fail(errmsg, rc, "track '%s': cannot allocate %.1f s of ring buffer",
@@ -232,26 +274,66 @@ static int make_rings(reel_capture *c, struct track *t, char *errmsg)
     return 0;
 }
 
+static void take_path(const struct track *t, unsigned pass, reel_format fmt, char *out,
+                      size_t n)
+{
+    snprintf(out, n, "%s%02u.%s", t->prefix, t->names.first + pass, reel_format_ext(fmt));
+}
+
+static int open_take(reel_capture *c, struct track *t, const char *path, char *errmsg)
+{
+    reel_writer_config wc = {
+        .path = path,
+        .format = c->cfg.format,
+        .rate = c->cfg.rate,
+        .channels = t->nch,
+        .originator = c->cfg.originator ? c->cfg.originator : "reel",
+        .description = c->has_description ? c->description : NULL,
+    };
+    return reel_writer_open(&t->w, &wc, errmsg);
+}
+
+/* A new result slot for the take that begins; the writer thread grows the
+ * array (it may allocate, unlike the audio thread). */
+static struct take_result *new_result(struct track *t, unsigned pass, const char *path)
+{
+    if (t->n_results == t->cap_results) {
+        unsigned cap = t->cap_results ? 2 * t->cap_results : 4;
+        struct take_result *r = realloc(t->results, cap * sizeof *r);
+        if (!r)
+            return NULL;
+        t->results = r;
+        t->cap_results = cap;
+    }
+    struct take_result *r = &t->results[t->n_results++];
+    memset(r, 0, sizeof *r);
+    r->pass = pass;
+    snprintf(r->path, sizeof r->path, "%s", path);
+    atomic_store_explicit(&t->n_results_pub, t->n_results, memory_order_release);
+    return r;
+}
+
 static void *writer_main(void *arg);
 
-static void close_writers(reel_capture *c, int unlink_empty)
+/* Undoes a failed start: closes and removes the files just created (they are
+ * empty; nothing recorded is touched). */
+static void abandon_start(reel_capture *c)
 {
     for (unsigned i = 0; i < c->n_tracks; i++) {
         struct track *t = &c->tracks[i];
         if (!t->w)
             continue;
-        int empty = reel_writer_frames(t->w) == 0;
-        int rc = reel_writer_close(t->w);
+        reel_writer_close(t->w);
         t->w = NULL;
-        if (rc && !t->error)
-            t->error = rc;
-        if (unlink_empty && empty)
-            unlink(t->path);
+        if (t->n_results)
+            unlink(t->results[0].path);
+        t->n_results = 0;
+        atomic_store(&t->n_results_pub, 0);
     }
 }
 
-int reel_capture_start(reel_capture *c, const char *const *paths, uint64_t max_frames,
-                       const char *description, char *errmsg)
+static int start_common(reel_capture *c, const char *const *paths, const reel_take_names *names,
+                        const char *description, char *errmsg)
 {
     if (!stopped(c))
         return reel_fail(errmsg, REEL_ESTATE, "a take is already being recorded");
@@ -260,93 +342,103 @@ int reel_capture_start(reel_capture *c, const char *const *paths, uint64_t max_f
         armed += c->tracks[i].armed != 0;
     if (armed == 0)
         return reel_fail(errmsg, REEL_ESTATE, "no track is armed");
+    c->has_description = description != NULL;
+    snprintf(c->description, sizeof c->description, "%s", description ? description : "");
 
     for (unsigned i = 0; i < c->n_tracks; i++) {
         struct track *t = &c->tracks[i];
         t->w = NULL;
         t->written = 0;
-        t->file_frames = 0;
-        t->n_gap_log = 0;
         t->error = 0;
-        t->path[0] = 0;
-        t->pending_pos = t->pending_frames = 0;
-        atomic_store(&t->peak_bits, 0);
-        atomic_store(&t->clipped, 0);
-        atomic_store(&t->overruns, 0);
-        atomic_store(&t->lost, 0);
+        t->n_results = 0;
+        atomic_store(&t->n_results_pub, 0);
+        t->cur_pass = -1;
+        t->cur_len = 0;
+        t->n_pending = 0;
+        t->gap_frames = 0;
+        t->broken = 0;
+        atomic_store(&t->live_overruns, 0);
+        atomic_store(&t->live_lost, 0);
     }
     for (unsigned i = 0; i < c->n_tracks; i++) {
         struct track *t = &c->tracks[i];
         if (!t->armed)
             continue;
-        if (!paths || !paths[i] || !*paths[i]) {
-            close_writers(c, 1);
-            return reel_fail(errmsg, REEL_EINVAL, "track '%s': no file name for the take",
-                             t->name);
+        char path[1024];
+        if (names) {
+            if (!names[i].prefix || !*names[i].prefix) {
+                abandon_start(c);
+                return reel_fail(errmsg, REEL_EINVAL, "track '%s': no file name for the take",
+                                 t->name);
+            }
+            t->names = names[i];
+            snprintf(t->prefix, sizeof t->prefix, "%s", names[i].prefix);
+            take_path(t, 0, c->cfg.format, path, sizeof path);
+        } else {
+            if (!paths || !paths[i] || !*paths[i]) {
+                abandon_start(c);
+                return reel_fail(errmsg, REEL_EINVAL, "track '%s': no file name for the take",
+                                 t->name);
+            }
+            t->prefix[0] = 0;
+            snprintf(path, sizeof path, "%s", paths[i]);
         }
         int rc = make_rings(c, t, errmsg);
-        if (rc) {
-            close_writers(c, 1);
-            return rc;
+        if (rc == 0) {
+            reel_ring_reset(t->ring);
+            reel_ring_reset(t->marks);
+            rc = open_take(c, t, path, errmsg);
         }
-        reel_ring_reset(t->ring);
-        reel_ring_reset(t->gaps);
-        snprintf(t->path, sizeof t->path, "%s", paths[i]);
-        reel_writer_config wc = {
-            .path = paths[i],
-            .format = c->cfg.format,
-            .rate = c->cfg.rate,
-            .channels = t->nch,
-            .originator = c->cfg.originator ? c->cfg.originator : "reel",
-            .description = description,
-        };
-        rc = reel_writer_open(&t->w, &wc, errmsg);
+        if (rc == 0 && !new_result(t, 0, path)) {
+            reel_writer_close(t->w);
+            unlink(path);
+            rc = reel_fail(errmsg, REEL_ENOMEM, "out of memory");
+        }
         if (rc) {
             t->w = NULL;
-            t->path[0] = 0;
-            close_writers(c, 1);
+            abandon_start(c);
             return rc;
         }
     }
-    c->max_frames = max_frames;
     atomic_store(&c->frames, 0);
     atomic_store(&c->start, 0);
     atomic_store(&c->complete, 0);
     atomic_store(&c->n_xruns, 0);
     atomic_store(&c->writer_error, 0);
     c->writer_msg[0] = 0;
+    c->last_pass = -1;
+    c->last_take_pos = 0;
 
-    atomic_store_explicit(&c->state, ST_STARTING, memory_order_release);
     int prc = pthread_create(&c->writer, NULL, writer_main, c);
     if (prc) {
-        atomic_store(&c->state, ST_IDLE);
-        /* The audio thread may have begun; it only wrote to rings, nothing is lost
-         * that was on disk. The empty files go. */
-        close_writers(c, 1);
+        abandon_start(c);
         return reel_fail(errmsg, REEL_ENOMEM, "cannot start the disk writer: %s",
                          strerror(prc));
     }
     c->writer_started = 1;
+    atomic_store_explicit(&c->state, ST_STARTING, memory_order_release);
     return 0;
 }
 
-static inline float period_peak_rt(const reel_period *p, const struct track *t, unsigned from,
-                                   unsigned n, uint64_t *clipped)
+int reel_capture_start(reel_capture *c, const char *const *paths, uint64_t max_frames,
+                       const char *description, char *errmsg)
 {
-    float peak = 0.0f;
-    uint64_t clips = 0;
-    for (unsigned k = 0; k < t->nch; k++) {
-        const float *in = p->in[t->ch[k]] + from;
-        for (unsigned i = 0; i < n; i++) {
-            float a = fabsf(in[i]);
-            if (a > peak)
-                peak = a;
-            clips += a >= 1.0f;
-        }
-    }
-    *clipped = clips;
-    return peak;
+    c->roll = 0;
+    c->max_frames = max_frames;
+    return start_common(c, paths, NULL, description, errmsg);
 }
+
+int reel_capture_start_roll(reel_capture *c, const reel_take_names *names,
+                            const char *description, char *errmsg)
+{
+    if (!names)
+        return reel_fail(errmsg, REEL_EINVAL, "take names are missing");
+    c->roll = 1;
+    c->max_frames = 0;
+    return start_common(c, NULL, names, description, errmsg);
+}
+
+/* ---- audio thread ----------------------------------------------------- */
 
 static inline void atomic_max_rt(_Atomic uint32_t *bits, float v)
 {
@@ -356,6 +448,20 @@ static inline void atomic_max_rt(_Atomic uint32_t *bits, float v)
            !atomic_compare_exchange_weak_explicit(bits, &cur, nv, memory_order_relaxed,
                                                   memory_order_relaxed))
         ;
+}
+
+static inline float peak_rt(const reel_period *p, const struct track *t)
+{
+    float peak = 0.0f;
+    for (unsigned k = 0; k < t->nch; k++) {
+        const float *in = p->in[t->ch[k]];
+        for (unsigned i = 0; i < p->frames; i++) {
+            float a = fabsf(in[i]);
+            if (a > peak)
+                peak = a;
+        }
+    }
+    return peak;
 }
 
 /* Interleaves n frames of the track's channels from the period into dst. */
@@ -373,47 +479,116 @@ static inline void interleave_rt(const reel_period *p, const struct track *t, un
     }
 }
 
-static void track_write_rt(const reel_period *p, struct track *t, uint64_t pos, unsigned n)
+static inline void queue_mark_rt(struct track *t, mark m)
 {
-    size_t fbytes = t->nch * sizeof(float);
-    if (t->pending_frames) {
-        reel_gap g = {t->pending_pos, t->pending_frames};
-        if (reel_ring_write_space_rt(t->gaps) >= sizeof g &&
-            reel_ring_write_space_rt(t->ring) >= n * fbytes) {
-            reel_ring_write_rt(t->gaps, &g, sizeof g);
-            t->pending_frames = 0;
-        }
+    if (t->n_pending == PENDING_MAX) {
+        t->broken = 1; /* the writer has been stalled for thousands of marks */
+        return;
     }
-    if (t->pending_frames == 0 && reel_ring_write_space_rt(t->ring) >= n * fbytes) {
+    t->pending[t->n_pending++] = m;
+}
+
+/* Pushes pending marks in order; non-zero when none is left. */
+static inline int flush_marks_rt(struct track *t)
+{
+    unsigned i = 0;
+    while (i < t->n_pending && reel_ring_write_space_rt(t->marks) >= sizeof(mark)) {
+        reel_ring_write_rt(t->marks, &t->pending[i], sizeof(mark));
+        i++;
+    }
+    if (i) {
+        memmove(t->pending, t->pending + i, (t->n_pending - i) * sizeof(mark));
+        t->n_pending -= i;
+    }
+    return t->n_pending == 0;
+}
+
+/* A gap stays open while periods keep being lost, and becomes one mark when
+ * audio fits again or the take ends, so one overrun is one gap. */
+static void lose_rt(struct track *t, uint64_t take_pos, uint64_t n)
+{
+    atomic_fetch_add_explicit(&t->live_lost, n, memory_order_relaxed);
+    if (t->gap_frames && t->gap_pos + t->gap_frames == take_pos) {
+        t->gap_frames += n;
+        return;
+    }
+    if (t->gap_frames)
+        queue_mark_rt(t, (mark){.type = MARK_GAP, .pass = (uint32_t)t->cur_pass,
+                                .take_pos = t->gap_pos, .frames = t->gap_frames});
+    t->gap_pos = take_pos;
+    t->gap_frames = n;
+    atomic_fetch_add_explicit(&t->live_overruns, 1, memory_order_relaxed);
+}
+
+static void close_gap_rt(struct track *t)
+{
+    if (!t->gap_frames)
+        return;
+    queue_mark_rt(t, (mark){.type = MARK_GAP, .pass = (uint32_t)t->cur_pass,
+                            .take_pos = t->gap_pos, .frames = t->gap_frames});
+    t->gap_frames = 0;
+}
+
+static void end_take_rt(struct track *t)
+{
+    close_gap_rt(t);
+    queue_mark_rt(t, (mark){.type = MARK_END, .pass = (uint32_t)t->cur_pass,
+                            .take_pos = t->cur_len});
+    t->cur_pass = -1;
+}
+
+static void track_span_rt(const reel_period *p, struct track *t, const reel_rec_span *s)
+{
+    if (t->broken)
+        return;
+    if ((int64_t)s->pass != t->cur_pass) {
+        if (t->cur_pass >= 0)
+            end_take_rt(t);
+        t->cur_pass = s->pass;
+        t->cur_len = 0;
+        queue_mark_rt(t, (mark){.type = MARK_START, .pass = s->pass,
+                                .pos = s->pos - (int64_t)s->take_pos});
+    }
+    if (s->take_pos > t->cur_len) /* frames the transport skipped: keep alignment */
+        lose_rt(t, t->cur_len, s->take_pos - t->cur_len);
+    size_t fbytes = t->nch * sizeof(float);
+    size_t need = (size_t)s->frames * fbytes;
+    int fits = reel_ring_write_space_rt(t->ring) >= need;
+    if (fits)
+        close_gap_rt(t);
+    if (fits && flush_marks_rt(t)) {
         reel_ring_vec v[2];
         reel_ring_write_vector_rt(t->ring, v);
         size_t first = v[0].len / fbytes;
-        if (first > n)
-            first = n;
-        interleave_rt(p, t, 0, (float *)(void *)v[0].buf, first);
-        if (first < n)
-            interleave_rt(p, t, (unsigned)first, (float *)(void *)v[1].buf, n - first);
-        reel_ring_write_commit_rt(t->ring, n * fbytes);
-        return;
+        if (first > s->frames)
+            first = s->frames;
+        interleave_rt(p, t, s->offset, (float *)(void *)v[0].buf, first);
+        if (first < s->frames)
+            interleave_rt(p, t, s->offset + (unsigned)first, (float *)(void *)v[1].buf,
+                          s->frames - first);
+        reel_ring_write_commit_rt(t->ring, need);
+    } else {
+        lose_rt(t, s->take_pos, s->frames);
     }
-    if (t->pending_frames == 0) {
-        t->pending_pos = pos;
-        atomic_fetch_add_explicit(&t->overruns, 1, memory_order_relaxed);
-    }
-    t->pending_frames += n;
-    atomic_fetch_add_explicit(&t->lost, n, memory_order_relaxed);
+    t->cur_len = s->take_pos + s->frames;
 }
 
-REEL_NONBLOCKING void reel_capture_process_rt(reel_capture *c, const reel_period *p)
+static void end_takes_rt(reel_capture *c)
 {
     for (unsigned i = 0; i < c->n_tracks; i++) {
-        uint64_t clips;
-        float peak = period_peak_rt(p, &c->tracks[i], 0, p->frames, &clips);
-        atomic_max_rt(&c->tracks[i].meter_bits, peak);
+        struct track *t = &c->tracks[i];
+        if (!t->armed || t->cur_pass < 0)
+            continue;
+        end_take_rt(t);
+        flush_marks_rt(t);
     }
+}
 
-    /* Transitions are compare-and-swap: the control thread may move the state
-     * at the same moment (stop during start). */
+/* Moves the state on at a period boundary; returns the state to act in. */
+static int advance_state_rt(reel_capture *c, const reel_period *p)
+{
+    /* Compare-and-swap: the control thread may move the state at the same
+     * moment (stop during start). */
     int st = atomic_load_explicit(&c->state, memory_order_acquire);
     if (st == ST_STARTING) {
         atomic_store_explicit(&c->start, p->position, memory_order_relaxed);
@@ -422,42 +597,77 @@ REEL_NONBLOCKING void reel_capture_process_rt(reel_capture *c, const reel_period
             st = ST_RUNNING;
     }
     if (st == ST_STOPPING) {
+        end_takes_rt(c);
         atomic_compare_exchange_strong_explicit(&c->state, &st, ST_DONE, memory_order_acq_rel,
                                                 memory_order_acquire);
-        return;
     }
-    if (st != ST_RUNNING)
-        return;
+    return st;
+}
 
+static void meter_rt(reel_capture *c, const reel_period *p)
+{
+    for (unsigned i = 0; i < c->n_tracks; i++)
+        atomic_max_rt(&c->tracks[i].meter_bits, peak_rt(p, &c->tracks[i]));
+}
+
+static void log_xrun_rt(reel_capture *c, unsigned pass, uint64_t take_pos)
+{
+    unsigned k = atomic_load_explicit(&c->n_xruns, memory_order_relaxed);
+    if (k < REEL_CAPTURE_MAX_EVENTS_LOGGED) {
+        c->xruns[k].take_pos = take_pos;
+        c->xruns[k].pass = pass;
+    }
+    atomic_store_explicit(&c->n_xruns, k + 1, memory_order_release);
+}
+
+static void spans_rt(reel_capture *c, const reel_period *p, const reel_rec_span *spans,
+                     unsigned n)
+{
+    for (unsigned k = 0; k < n; k++) {
+        const reel_rec_span *s = &spans[k];
+        if (s->frames == 0)
+            continue;
+        if (p->xrun && k == 0 && s->offset == 0 && s->take_pos > 0)
+            log_xrun_rt(c, s->pass, s->take_pos);
+        for (unsigned i = 0; i < c->n_tracks; i++)
+            if (c->tracks[i].armed)
+                track_span_rt(p, &c->tracks[i], s);
+        c->last_pass = s->pass;
+        c->last_take_pos = s->take_pos + s->frames;
+        atomic_store_explicit(&c->frames, c->last_take_pos, memory_order_release);
+    }
+}
+
+REEL_NONBLOCKING void reel_capture_process_rt(reel_capture *c, const reel_period *p)
+{
+    meter_rt(c, p);
+    if (c->roll || advance_state_rt(c, p) != ST_RUNNING)
+        return;
     uint64_t pos = atomic_load_explicit(&c->frames, memory_order_relaxed);
     unsigned n = p->frames;
     if (c->max_frames && pos + n > c->max_frames)
         n = (unsigned)(c->max_frames - pos);
-    if (p->xrun && pos > 0) {
-        unsigned k = atomic_load_explicit(&c->n_xruns, memory_order_relaxed);
-        if (k < REEL_CAPTURE_MAX_EVENTS_LOGGED)
-            c->xrun_pos[k] = pos;
-        atomic_store_explicit(&c->n_xruns, k + 1, memory_order_release);
-    }
-    for (unsigned i = 0; i < c->n_tracks; i++) {
-        struct track *t = &c->tracks[i];
-        if (!t->armed || n == 0)
-            continue;
-        uint64_t clips;
-        float peak = period_peak_rt(p, t, 0, n, &clips);
-        atomic_max_rt(&t->peak_bits, peak);
-        if (clips)
-            atomic_fetch_add_explicit(&t->clipped, clips, memory_order_relaxed);
-        track_write_rt(p, t, pos, n);
-    }
-    pos += n;
-    atomic_store_explicit(&c->frames, pos, memory_order_release);
-    if (c->max_frames && pos >= c->max_frames) {
+    reel_rec_span s = {.offset = 0, .frames = n,
+                       .pos = (int64_t)atomic_load_explicit(&c->start, memory_order_relaxed) +
+                              (int64_t)pos,
+                       .take_pos = pos, .pass = 0};
+    spans_rt(c, p, &s, 1);
+    if (c->max_frames && pos + n >= c->max_frames) {
         atomic_store_explicit(&c->complete, 1, memory_order_release);
+        end_takes_rt(c);
         int running = ST_RUNNING;
         atomic_compare_exchange_strong_explicit(&c->state, &running, ST_DONE,
                                                 memory_order_acq_rel, memory_order_acquire);
     }
+}
+
+REEL_NONBLOCKING void reel_capture_process_spans_rt(reel_capture *c, const reel_period *p,
+                                                    const reel_rec_span *spans, unsigned n)
+{
+    meter_rt(c, p);
+    if (!c->roll || advance_state_rt(c, p) != ST_RUNNING)
+        return;
+    spans_rt(c, p, spans, n);
 }
 
 int reel_capture_ready(const reel_capture *c, unsigned frames)
@@ -500,63 +710,153 @@ int reel_capture_writer_status(const reel_capture *c, char *errmsg)
 
 /* ---- writer thread ---------------------------------------------------- */
 
-static void writer_fail(reel_capture *c, struct track *t, int rc)
+static void writer_fail(reel_capture *c, struct track *t, int rc, const char *msg)
 {
     t->error = rc;
-    int expected = 0;
+    if (t->n_results && !t->results[t->n_results - 1].error)
+        t->results[t->n_results - 1].error = rc;
     if (atomic_load(&c->writer_error) == 0) {
-        snprintf(c->writer_msg, sizeof c->writer_msg, "%s", reel_writer_error(t->w));
+        snprintf(c->writer_msg, sizeof c->writer_msg, "%s", msg);
+        int expected = 0;
         atomic_compare_exchange_strong_explicit(&c->writer_error, &expected, rc,
                                                 memory_order_release, memory_order_relaxed);
     }
 }
 
-static void log_gap(struct track *t, uint64_t pos, uint64_t frames)
+static struct take_result *current(struct track *t)
 {
-    if (t->n_gap_log > 0) {
-        reel_gap *last = &t->gap_log[t->n_gap_log - 1];
-        if (last->position + last->frames == pos) {
-            last->frames += frames;
+    return t->n_results ? &t->results[t->n_results - 1] : NULL;
+}
+
+static void write_silence(reel_capture *c, struct track *t, uint64_t frames)
+{
+    struct take_result *r = current(t);
+    if (r) {
+        r->lost += frames;
+        if (r->n_gaps > 0 && r->gaps[r->n_gaps - 1].position + r->gaps[r->n_gaps - 1].frames ==
+                                 t->written) {
+            r->gaps[r->n_gaps - 1].frames += frames;
+        } else {
+            r->overruns++;
+            if (r->n_gaps < GAPS_KEPT)
+                r->gaps[r->n_gaps++] = (reel_gap){t->written, frames};
+        }
+    }
+    t->written += frames;
+    if (!t->w || t->error)
+        return;
+    int rc = reel_writer_write_silence(t->w, frames);
+    if (rc)
+        writer_fail(c, t, rc, reel_writer_error(t->w));
+}
+
+static void write_audio(reel_capture *c, struct track *t, const float *v, size_t n)
+{
+    struct take_result *r = current(t);
+    if (r) {
+        size_t ns = n * t->nch;
+        float peak = r->peak;
+        uint64_t clips = 0;
+        for (size_t i = 0; i < ns; i++) {
+            float a = fabsf(v[i]);
+            if (a > peak)
+                peak = a;
+            clips += a >= 1.0f;
+        }
+        r->peak = peak;
+        r->clipped += clips;
+    }
+    if (!t->w || t->error)
+        return;
+    int rc = reel_writer_write(t->w, v, n);
+    if (rc)
+        writer_fail(c, t, rc, reel_writer_error(t->w));
+}
+
+static void finish_take(reel_capture *c, struct track *t, uint64_t length)
+{
+    if (t->written < length) /* a gap still pending in the audio thread at the end */
+        write_silence(c, t, length - t->written);
+    struct take_result *r = current(t);
+    if (r) {
+        r->frames = t->written;
+        r->file_frames = t->w ? reel_writer_frames(t->w) : 0;
+    }
+    if (t->w) {
+        int rc = reel_writer_close(t->w);
+        t->w = NULL;
+        if (rc && !t->error) {
+            char msg[REEL_ERRMSG_MAX];
+            snprintf(msg, sizeof msg, "%.400s: cannot finish the file: %s", r ? r->path : "",
+                     reel_strerror(rc));
+            writer_fail(c, t, rc, msg);
+        }
+    }
+    t->written = 0;
+    t->error = 0; /* a later take gets its own chance */
+}
+
+static void begin_take(reel_capture *c, struct track *t, const mark *m)
+{
+    t->written = 0;
+    if (m->pass > 0 || current(t) == NULL) {
+        char path[1024];
+        take_path(t, m->pass, c->cfg.format, path, sizeof path);
+        struct take_result *r = new_result(t, m->pass, path);
+        char err[REEL_ERRMSG_MAX] = "";
+        int rc = t->prefix[0] ? open_take(c, t, path, err)
+                              : reel_fail(err, REEL_EINVAL, "a plain take has one pass only");
+        if (rc) {
+            t->w = NULL;
+            if (r) {
+                r->start = m->pos;
+                r->error = rc;
+            }
+            writer_fail(c, t, rc, err);
             return;
         }
     }
-    if (t->n_gap_log < REEL_CAPTURE_MAX_EVENTS_LOGGED)
-        t->gap_log[t->n_gap_log++] = (reel_gap){pos, frames};
+    struct take_result *r = current(t);
+    r->start = m->pos;
+    if (t->w)
+        reel_writer_set_time_reference(t->w, m->pos > 0 ? (uint64_t)m->pos : 0);
 }
 
-static int write_silence(reel_capture *c, struct track *t, uint64_t frames)
+static void apply_mark(reel_capture *c, struct track *t, const mark *m)
 {
-    log_gap(t, t->written, frames);
-    t->written += frames;
-    if (t->error)
-        return 0;
-    int rc = reel_writer_write_silence(t->w, frames);
-    if (rc)
-        writer_fail(c, t, rc);
-    return 0;
+    switch (m->type) {
+    case MARK_START: begin_take(c, t, m); break;
+    case MARK_GAP: write_silence(c, t, m->frames); break;
+    case MARK_END: finish_take(c, t, m->take_pos); break;
+    }
 }
 
-/* Moves what the ring holds into the file, placing silence for gaps.
- * Returns the frames handled. After a write error the track's audio is still
- * drained (and dropped) so the audio thread does not overrun on it. */
+/* Moves what the rings hold into the files. Returns the frames handled.
+ * After a write error the track's audio is still drained (and dropped) so
+ * the audio thread does not overrun on it. */
 static size_t drain_track(reel_capture *c, struct track *t)
 {
     size_t fbytes = t->nch * sizeof(float);
     size_t handled = 0;
     for (;;) {
-        /* Audio first, then gaps: see the file comment. */
+        /* Audio first, then marks: see the file comment. */
         size_t avail = reel_ring_read_space_rt(t->ring) / fbytes;
-        reel_gap g;
-        int have_gap = reel_ring_peek_rt(t->gaps, &g, sizeof g) == sizeof g;
-        if (have_gap && g.position <= t->written) {
-            reel_ring_read_commit_rt(t->gaps, sizeof g);
-            write_silence(c, t, g.frames);
-            handled += g.frames;
-            continue;
+        mark m;
+        int have = reel_ring_peek_rt(t->marks, &m, sizeof m) == sizeof m;
+        if (have && (m.type != MARK_GAP || m.take_pos <= t->written) &&
+            (m.type != MARK_END || m.take_pos <= t->written + avail)) {
+            if (m.type == MARK_END && m.take_pos > t->written && avail) {
+                /* audio of this take still to write before its end */
+            } else {
+                reel_ring_read_commit_rt(t->marks, sizeof m);
+                apply_mark(c, t, &m);
+                handled++;
+                continue;
+            }
         }
         size_t n = avail;
-        if (have_gap && g.position - t->written < n)
-            n = (size_t)(g.position - t->written);
+        if (have && m.take_pos > t->written && m.take_pos - t->written < n)
+            n = (size_t)(m.take_pos - t->written);
         if (n > WRITER_CHUNK_FRAMES)
             n = WRITER_CHUNK_FRAMES;
         if (n == 0)
@@ -566,13 +866,9 @@ static size_t drain_track(reel_capture *c, struct track *t)
         size_t first = v[0].len / fbytes;
         if (first > n)
             first = n;
-        if (!t->error) {
-            int rc = reel_writer_write(t->w, (const float *)(void *)v[0].buf, first);
-            if (!rc && first < n)
-                rc = reel_writer_write(t->w, (const float *)(void *)v[1].buf, n - first);
-            if (rc)
-                writer_fail(c, t, rc);
-        }
+        write_audio(c, t, (const float *)(void *)v[0].buf, first);
+        if (first < n)
+            write_audio(c, t, (const float *)(void *)v[1].buf, n - first);
         reel_ring_read_commit_rt(t->ring, n * fbytes);
         t->written += n;
         handled += n;
@@ -589,23 +885,13 @@ static uint64_t now_ns(void)
 static void *writer_main(void *arg)
 {
     reel_capture *c = arg;
-    /* The time reference is known once the audio thread has begun the take. */
-    while (atomic_load_explicit(&c->state, memory_order_acquire) == ST_STARTING) {
-        struct timespec ts = {0, 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    uint64_t start = atomic_load(&c->start);
-    for (unsigned i = 0; i < c->n_tracks; i++)
-        if (c->tracks[i].w)
-            reel_writer_set_time_reference(c->tracks[i].w, start);
-
     uint64_t last_sync = now_ns();
     for (;;) {
-        int done = atomic_load_explicit(&c->state, memory_order_acquire) == ST_DONE ||
-                   atomic_load_explicit(&c->state, memory_order_acquire) == ST_IDLE;
+        int st = atomic_load_explicit(&c->state, memory_order_acquire);
+        int done = st == ST_DONE;
         size_t moved = 0;
         for (unsigned i = 0; i < c->n_tracks; i++)
-            if (c->tracks[i].w)
+            if (c->tracks[i].armed)
                 moved += drain_track(c, &c->tracks[i]);
         if (done && moved == 0)
             break;
@@ -615,7 +901,7 @@ static void *writer_main(void *arg)
                 if (t->w && !t->error) {
                     int rc = reel_writer_sync(t->w);
                     if (rc)
-                        writer_fail(c, t, rc);
+                        writer_fail(c, t, rc, reel_writer_error(t->w));
                 }
             }
             last_sync = now_ns();
@@ -625,12 +911,17 @@ static void *writer_main(void *arg)
             nanosleep(&ts, NULL);
         }
     }
-    /* A gap still pending in the audio thread when the take ended. */
-    uint64_t total = atomic_load(&c->frames);
+    /* The audio thread is out (DONE was published with release): marks it
+     * could not push are ours now, in order, after everything in the rings. */
     for (unsigned i = 0; i < c->n_tracks; i++) {
         struct track *t = &c->tracks[i];
-        if (t->w && t->written < total)
-            write_silence(c, t, total - t->written);
+        if (!t->armed)
+            continue;
+        for (unsigned k = 0; k < t->n_pending; k++)
+            apply_mark(c, t, &t->pending[k]);
+        t->n_pending = 0;
+        if (t->w) /* the audio thread never ended it (stopped before any frame) */
+            finish_take(c, t, t->written);
     }
     return NULL;
 }
@@ -654,62 +945,89 @@ int reel_capture_stop(reel_capture *c, char *errmsg)
         nanosleep(&ts, NULL);
     }
     expected = ST_STOPPING;
-    atomic_compare_exchange_strong(&c->state, &expected, ST_DONE);
-
+    if (atomic_compare_exchange_strong(&c->state, &expected, ST_CLOSING)) {
+        /* Taken over: end the open takes on the audio thread's behalf, then
+         * let the writer see DONE (release: it reads these marks after). */
+        for (unsigned i = 0; i < c->n_tracks; i++) {
+            struct track *t = &c->tracks[i];
+            if (t->armed && t->cur_pass >= 0)
+                end_take_rt(t);
+        }
+        atomic_store_explicit(&c->state, ST_DONE, memory_order_release);
+    }
     if (c->writer_started) {
         pthread_join(c->writer, NULL);
         c->writer_started = 0;
     }
     int first_err = atomic_load(&c->writer_error);
-    for (unsigned i = 0; i < c->n_tracks; i++) {
-        struct track *t = &c->tracks[i];
-        if (!t->w)
-            continue;
-        t->file_frames = reel_writer_frames(t->w);
-        int rc = reel_writer_close(t->w);
-        t->w = NULL;
-        if (rc && !t->error) {
-            t->error = rc;
-            if (!first_err) {
-                first_err = rc;
-                snprintf(c->writer_msg, sizeof c->writer_msg, "%.400s: cannot finish the file",
-                         t->path);
-            }
-        }
-    }
     atomic_store(&c->state, ST_IDLE);
-    if (first_err) {
-        atomic_store(&c->writer_error, first_err);
-        if (errmsg)
-            snprintf(errmsg, REEL_ERRMSG_MAX, "%s", c->writer_msg);
-    }
+    if (first_err && errmsg)
+        snprintf(errmsg, REEL_ERRMSG_MAX, "%s", c->writer_msg);
     return first_err;
+}
+
+unsigned reel_capture_take_count(const reel_capture *c, unsigned track)
+{
+    if (track >= c->n_tracks || !c->tracks[track].armed)
+        return 0;
+    return atomic_load_explicit(&c->tracks[track].n_results_pub, memory_order_acquire);
+}
+
+static void fill_xruns(const reel_capture *c, unsigned pass, reel_take_stats *st)
+{
+    unsigned nx = atomic_load_explicit(&c->n_xruns, memory_order_acquire);
+    if (nx > REEL_CAPTURE_MAX_EVENTS_LOGGED)
+        nx = REEL_CAPTURE_MAX_EVENTS_LOGGED;
+    for (unsigned i = 0; i < nx; i++)
+        if (c->xruns[i].pass == pass)
+            st->xrun_pos[st->xruns++] = c->xruns[i].take_pos;
+}
+
+int reel_capture_pass_stats(const reel_capture *c, unsigned track, unsigned take,
+                            reel_take_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    if (track >= c->n_tracks)
+        return REEL_ENOTFOUND;
+    if (!stopped(c))
+        return REEL_ESTATE;
+    const struct track *t = &c->tracks[track];
+    if (!t->armed || take >= t->n_results)
+        return REEL_ENOTFOUND;
+    const struct take_result *r = &t->results[take];
+    snprintf(st->path, sizeof st->path, "%s", r->path);
+    st->pass = r->pass;
+    st->start = r->start > 0 ? (uint64_t)r->start : 0;
+    st->frames = r->error ? r->file_frames : r->frames;
+    st->peak = r->peak;
+    st->clipped = r->clipped;
+    st->overruns = r->overruns;
+    st->lost_frames = r->lost;
+    st->n_gaps = r->n_gaps;
+    memcpy(st->gaps, r->gaps, r->n_gaps * sizeof r->gaps[0]);
+    st->error = r->error;
+    fill_xruns(c, r->pass, st);
+    return 0;
 }
 
 int reel_capture_take_stats(const reel_capture *c, unsigned track, reel_take_stats *st)
 {
+    memset(st, 0, sizeof *st);
     if (track >= c->n_tracks)
         return REEL_ENOTFOUND;
     const struct track *t = &c->tracks[track];
-    memset(st, 0, sizeof *st);
-    snprintf(st->path, sizeof st->path, "%s", t->path);
-    st->start = atomic_load(&c->start);
-    st->frames = atomic_load(&c->state) == ST_IDLE ? t->file_frames : atomic_load(&c->frames);
-    if (!t->armed || !t->path[0])
-        st->frames = 0;
-    st->peak = u2f(atomic_load(&t->peak_bits));
-    st->clipped = atomic_load(&t->clipped);
-    unsigned nx = atomic_load_explicit(&c->n_xruns, memory_order_acquire);
-    st->xruns = nx;
-    for (unsigned i = 0; i < nx && i < REEL_CAPTURE_MAX_EVENTS_LOGGED; i++)
-        st->xrun_pos[i] = c->xrun_pos[i];
-    st->overruns = atomic_load(&t->overruns);
-    st->lost_frames = atomic_load(&t->lost);
-    if (atomic_load(&c->state) == ST_IDLE) {
-        st->n_gaps = t->n_gap_log;
-        for (unsigned i = 0; i < t->n_gap_log; i++)
-            st->gaps[i] = t->gap_log[i];
+    if (stopped(c)) {
+        if (t->armed && t->n_results)
+            return reel_capture_pass_stats(c, track, 0, st);
+        return 0;
     }
-    st->error = t->error;
+    /* Live: what the audio thread has counted so far. */
+    if (t->armed && atomic_load_explicit(&t->n_results_pub, memory_order_acquire))
+        snprintf(st->path, sizeof st->path, "%s", t->results[0].path);
+    st->start = atomic_load(&c->start);
+    st->frames = t->armed ? atomic_load(&c->frames) : 0;
+    st->overruns = atomic_load(&t->live_overruns);
+    st->lost_frames = atomic_load(&t->live_lost);
+    fill_xruns(c, 0, st);
     return 0;
 }

@@ -26,6 +26,7 @@
 
 #include "device.h"
 #include "reel_error.h"
+#include "transport.h"
 #include "writer.h"
 
 #define REEL_CAPTURE_MAX_TRACKS 1024
@@ -64,9 +65,26 @@ int reel_capture_armed(const reel_capture *c, unsigned track);
 int reel_capture_start(reel_capture *c, const char *const *paths,
                        uint64_t max_frames, const char *description, char *errmsg);
 
+/* A roll driven by the transport: takes are made only of the frames the
+ * transport's record spans name, one take per loop pass. names[track] gives
+ * the files: prefix + take number (two digits at least) + "." + extension,
+ * numbered first, first+1, ... for passes 0, 1, ... The first pass's file is
+ * created here (so a name clash fails before anything is recorded); later
+ * ones by the writer thread when their pass begins. */
+typedef struct reel_take_names {
+    const char *prefix;      /* e.g. "sess/audio/Vox_T" */
+    unsigned first;          /* take number of pass 0 */
+} reel_take_names;
+int reel_capture_start_roll(reel_capture *c, const reel_take_names *names,
+                            const char *description, char *errmsg);
+
 /* The audio callback's part. Safe to call when no take runs (does nothing
- * but keep the meters). */
+ * but keep the meters). process_rt records the whole period (a take started
+ * with reel_capture_start); process_spans_rt records only the given spans (a
+ * roll started with reel_capture_start_roll). */
 void reel_capture_process_rt(reel_capture *c, const reel_period *p);
+void reel_capture_process_spans_rt(reel_capture *c, const reel_period *p,
+                                   const reel_rec_span *spans, unsigned n);
 
 /* Non-zero when every armed track's ring has room for `frames` more frames.
  * Any thread; the virtual freewheel device's ready() uses it so that
@@ -95,12 +113,14 @@ typedef struct reel_gap {
 
 typedef struct reel_take_stats {
     char path[1024];
-    uint64_t start;          /* device position of the first frame (bext time reference) */
+    unsigned pass;           /* which take of the roll (0 for a plain take) */
+    uint64_t start;          /* position of the first frame: device frame for a plain take,
+                                timeline sample for a roll; the bext time reference */
     uint64_t frames;         /* frames in the file, silence fillers included */
-    float peak;              /* linear, over the whole take */
+    float peak;              /* linear, over the whole take (after stop) */
     uint64_t clipped;        /* samples at or over full scale */
     unsigned xruns;          /* device xruns during the take */
-    uint64_t xrun_pos[REEL_CAPTURE_MAX_EVENTS_LOGGED]; /* frames from take start */
+    uint64_t xrun_pos[REEL_CAPTURE_MAX_EVENTS_LOGGED]; /* frames from the take start */
     unsigned overruns;       /* ring overruns (gaps) */
     uint64_t lost_frames;    /* frames replaced by silence */
     unsigned n_gaps;         /* entries in gaps[] (after stop) */
@@ -108,7 +128,12 @@ typedef struct reel_take_stats {
     int error;               /* writer error code, 0 if none */
 } reel_take_stats;
 
-/* After start (live counters) or after stop (final). Fills the whole struct. */
+/* Takes of the track in the last take or roll (after stop: final). */
+unsigned reel_capture_take_count(const reel_capture *c, unsigned track);
+/* One take's facts, after stop. take: 0 .. take_count-1. */
+int reel_capture_pass_stats(const reel_capture *c, unsigned track, unsigned take,
+                            reel_take_stats *st);
+/* The first take's facts: live counters while recording, final after stop. */
 int reel_capture_take_stats(const reel_capture *c, unsigned track, reel_take_stats *st);
 
 #endif

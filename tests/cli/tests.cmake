@@ -3,7 +3,7 @@
 foreach(t help_version bad_options run_errors no_cwd_path devices demo install_layout)
   reel_script_test(cli.${t} cli/${t}.sh cli)
 endforeach()
-foreach(t record_exact record_pad take_numbers interrupt lua_error_recording meter_tty)
+foreach(t record_exact record_pad take_numbers interrupt kill9 lua_error_recording meter_tty)
   reel_script_test(cli.${t} cli/${t}.sh cli threaded realtime)
 endforeach()
 

@@ -344,6 +344,111 @@ static void full_disk_keeps_what_was_written(void **state)
     free(v);
 }
 
+/* A roll: only the spans count, each loop pass becomes its own numbered
+ * take, and each take starts at its span's timeline position. */
+static void roll_passes_make_numbered_takes(void **state)
+{
+    struct fixture *f = *state;
+    make_capture(f, 5, REEL_FORMAT_WAV32F);
+    unsigned mono[] = {1};
+    reel_capture_add_track(f->cap, "Vox", mono, 1, NULL);
+    reel_capture_arm(f->cap, 0, 1);
+    char prefix[512];
+    path_in(f, prefix, "Vox_T");
+    reel_take_names names[] = {{prefix, 3}};
+    char err[REEL_ERRMSG_MAX] = "";
+    assert_int_equal(reel_capture_start_roll(f->cap, names, "loop", err), 0);
+
+    /* Pass 0 records timeline 1000..1700 (punch inside a period), pass 1
+     * 1000..1700 again, starting inside a later period. */
+    uint64_t dev = 0;
+    struct { unsigned n; reel_rec_span s[2]; } plan[] = {
+        {0, {{0}}},                                            /* before punch in */
+        {1, {{100, 156, 1000, 0, 0}}},                         /* 1000..1156 */
+        {1, {{0, 256, 1156, 156, 0}}},                         /* 1156..1412 */
+        {1, {{0, 256, 1412, 412, 0}}},                         /* 1412..1668 */
+        {2, {{0, 32, 1668, 668, 0}, {200, 56, 1000, 0, 1}}},   /* end of pass 0, pass 1 */
+        {1, {{0, 256, 1056, 56, 1}}},
+        {1, {{0, 256, 1312, 312, 1}}},
+        {1, {{0, 132, 1568, 568, 1}}},                         /* pass 1 ends at 1700 */
+    };
+    for (size_t k = 0; k < sizeof plan / sizeof plan[0]; k++) {
+        for (int c = 0; c < CHANNELS; c++)
+            for (unsigned i = 0; i < PERIOD; i++)
+                f->buf[c][i] = sig((unsigned)c, dev + i);
+        reel_period p = {.in = f->in, .in_channels = CHANNELS, .frames = PERIOD, .position = dev};
+        reel_capture_process_spans_rt(f->cap, &p, plan[k].s, plan[k].n);
+        dev += PERIOD;
+    }
+    /* One more period acknowledges the stop. */
+    assert_int_equal(reel_capture_stop(f->cap, err), 0);
+    assert_int_equal(reel_capture_take_count(f->cap, 0), 2);
+
+    uint64_t dev_start[2] = {1 * PERIOD + 100, 4 * PERIOD + 200};
+    for (unsigned pass = 0; pass < 2; pass++) {
+        reel_take_stats st;
+        assert_int_equal(reel_capture_pass_stats(f->cap, 0, pass, &st), 0);
+        char want[600];
+        snprintf(want, sizeof want, "%.500s%02u.wav", prefix, 3 + pass);
+        assert_string_equal(st.path, want);
+        assert_int_equal(st.pass, pass);
+        assert_int_equal(st.start, 1000);
+        assert_int_equal(st.frames, 700);
+        assert_int_equal(st.overruns, 0);
+        SF_INFO info;
+        float *v = read_all(want, &info);
+        assert_int_equal(info.frames, 700);
+        /* Frame i of the take came from device frame dev_start + i (the spans
+         * are contiguous in device time except across period boundaries, which
+         * they are here too). */
+        for (uint64_t i = 0; i < 700; i++)
+            assert_true(v[i] == sig(1, dev_start[pass] + i));
+        free(v);
+        SNDFILE *sf = sf_open(want, SFM_READ, &info);
+        SF_BROADCAST_INFO bi;
+        memset(&bi, 0, sizeof bi);
+        assert_int_equal(sf_command(sf, SFC_GET_BROADCAST_INFO, &bi, sizeof bi), SF_TRUE);
+        assert_int_equal(bi.time_reference_low, 1000);
+        sf_close(sf);
+    }
+}
+
+/* A later pass whose file name is taken fails alone: the earlier take is
+ * complete and the existing file untouched. */
+static void roll_pass_name_clash_keeps_the_rest(void **state)
+{
+    struct fixture *f = *state;
+    make_capture(f, 5, REEL_FORMAT_WAV24);
+    unsigned mono[] = {0};
+    reel_capture_add_track(f->cap, "Gtr", mono, 1, NULL);
+    reel_capture_arm(f->cap, 0, 1);
+    char prefix[512], clash[512];
+    path_in(f, prefix, "Gtr_T");
+    path_in(f, clash, "Gtr_T02.wav");
+    FILE *fp = fopen(clash, "w");
+    fputs("keep me", fp);
+    fclose(fp);
+    reel_take_names names[] = {{prefix, 1}};
+    assert_int_equal(reel_capture_start_roll(f->cap, names, NULL, NULL), 0);
+    reel_rec_span a = {0, 256, 0, 0, 0}, b = {0, 256, 0, 0, 1};
+    run_period(f, 0, PERIOD, 0); /* no spans: nothing, state advances */
+    reel_period p = {.in = f->in, .in_channels = CHANNELS, .frames = PERIOD};
+    reel_capture_process_spans_rt(f->cap, &p, &a, 1);
+    reel_capture_process_spans_rt(f->cap, &p, &b, 1);
+    char err[REEL_ERRMSG_MAX] = "";
+    assert_int_equal(reel_capture_stop(f->cap, err), REEL_EEXIST);
+    assert_non_null(strstr(err, "Gtr_T02.wav"));
+    reel_take_stats st;
+    assert_int_equal(reel_capture_pass_stats(f->cap, 0, 0, &st), 0);
+    assert_int_equal(st.frames, 256);
+    assert_int_equal(st.error, 0);
+    assert_int_equal(reel_capture_pass_stats(f->cap, 0, 1, &st), 0);
+    assert_int_equal(st.error, REEL_EEXIST);
+    struct stat sb;
+    assert_int_equal(stat(clash, &sb), 0);
+    assert_int_equal(sb.st_size, 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -353,6 +458,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(existing_file_is_never_replaced, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_tracks_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(full_disk_keeps_what_was_written, setup, teardown),
+        cmocka_unit_test_setup_teardown(roll_passes_make_numbered_takes, setup, teardown),
+        cmocka_unit_test_setup_teardown(roll_pass_name_clash_keeps_the_rest, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
