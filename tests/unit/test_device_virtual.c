@@ -34,11 +34,7 @@
 #include "generator.h"
 #include "reel_error.h"
 
-#if defined(REEL_RTSAN) && defined(__clang__)
-#define REEL_NONBLOCKING __attribute__((nonblocking))
-#else
-#define REEL_NONBLOCKING
-#endif
+#include "rt.h"
 
 #define RATE 48000
 #define PERIOD 256
