@@ -58,6 +58,19 @@ typedef struct reel_device_config {
     const char *output_path;   /* virtual: WAV file for the outputs; NULL discards */
     reel_ready_fn ready;       /* virtual freewheel back-pressure, may be NULL */
     void *ready_user;
+    /* Virtual device: simulated loopback cables, "OUT>IN[,OUT>IN...]" with
+     * channels counted from 1 ("1>1", "1>1,2>3"; spaces allowed). What the
+     * callback writes to output OUT at device frame d arrives on input IN at
+     * frame d + loopback_latency, replacing whatever source feeds IN (zeros
+     * before the first loop frame). An output may feed several inputs; an
+     * input takes one loop. IN must be below in_channels; with out_channels
+     * 0 the device gets as many outputs as the highest OUT. NULL or "": none.
+     * The device reports input_latency = loopback_latency, output_latency 0. */
+    const char *loopback;
+    /* Round trip in frames: 0 means one period, the shortest a callback
+     * device can have (a period's inputs reach the callback before it writes
+     * that period's outputs); otherwise at least one period, exactly. */
+    unsigned loopback_latency;
 } reel_device_config;
 
 typedef struct reel_device_info {

@@ -22,11 +22,25 @@
  * them: inputs (files, generators) and position advance past them, the
  * output file gets silence for them, and the next period has xrun set. So
  * input frame N is always captured at position N and output-file frame N is
- * always what was played at position N; the gap is visible in position. */
+ * always what was played at position N; the gap is visible in position.
+ *
+ * Loopback (cfg->loopback, "OUT>IN,..."): a simulated cable with a round trip
+ * of L frames, so that latency compensation can be tested to the sample.
+ * Output frame d (as the callback wrote it, or silence when lost) arrives on
+ * input frame d + L, replacing the input's own source (which still runs, so
+ * files stay aligned with position). Each loop is a delay line of exactly L
+ * floats allocated at open: slot d % L holds output frame d until input
+ * frame d + L takes it, so a period first reads its slots into the input
+ * and, after the callback, refills them with its output. That needs L >= the
+ * period: a period's inputs are delivered before its outputs exist, so a
+ * shorter round trip cannot be simulated (0 asks for one period). The whole
+ * round trip is reported as input latency: outputs still reach the output
+ * file at once, as the callback wrote them. */
 #include "device_int.h"
 #include "generator.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sndfile.h>
@@ -45,6 +59,9 @@
 /* Same priority JACK gives its clients by default: above ordinary threads,
  * well below the kernel's own real-time threads. */
 #define VIRTUAL_RT_PRIORITY 10
+/* A loop's delay line: 4 MiB, about 22 s at 48 kHz. */
+#define VIRTUAL_MAX_LOOPBACK_LATENCY (1u << 20)
+#define LOOPBACK_USAGE "write OUT>IN pairs such as 1>1 or 1>1,2>3; channels count from 1"
 #define NSEC 1000000000LL
 
 struct vsource {
@@ -56,6 +73,12 @@ struct vsource {
     int ended;
     unsigned channels;
     unsigned first;         /* first device input channel it feeds */
+};
+
+/* One loopback cable: output out feeds input in (0-based) through ring. */
+struct vloop {
+    unsigned out, in;
+    float *ring;            /* latency floats; slot d % latency = output frame d */
 };
 
 struct vdev {
@@ -81,6 +104,11 @@ struct vdev {
     atomic_int stop;
     atomic_int out_failed;  /* set (release) after out_msg is written */
     char out_msg[REEL_ERRMSG_MAX];
+
+    struct vloop *loops;
+    unsigned n_loops;
+    unsigned loop_latency;  /* frames, >= period when n_loops > 0 */
+    float *loop_buf;        /* n_loops * loop_latency: every ring */
 
     uint64_t position;
 };
@@ -157,6 +185,62 @@ static void skip_source(struct vdev *v, struct vsource *s, uint64_t frames)
     }
 }
 
+/* ---- loopback delay lines (device thread while running) ---- */
+
+/* Copies frames floats between a period buffer and a ring starting at slot
+ * first, wrapping at len; to_ring picks the direction. */
+static void ring_copy(float *ring, unsigned len, unsigned first, float *buf, unsigned frames,
+                      int to_ring)
+{
+    unsigned n1 = len - first < frames ? len - first : frames;
+    if (to_ring) {
+        memcpy(ring + first, buf, n1 * sizeof *buf);
+        memcpy(ring, buf + n1, (frames - n1) * sizeof *buf);
+    } else {
+        memcpy(buf, ring + first, n1 * sizeof *buf);
+        memcpy(buf + n1, ring, (frames - n1) * sizeof *buf);
+    }
+}
+
+/* Inputs of the period at v->position: output frames position - L onward
+ * (zeros before the first loop frame, since the rings start zeroed). */
+static void loops_to_inputs(struct vdev *v, unsigned frames)
+{
+    if (!v->n_loops)
+        return;
+    unsigned first = (unsigned)(v->position % v->loop_latency);
+    for (unsigned i = 0; i < v->n_loops; i++)
+        ring_copy(v->loops[i].ring, v->loop_latency, first, v->in[v->loops[i].in], frames, 0);
+}
+
+/* The period's outputs, due on the inputs L frames later. */
+static void outputs_to_loops(struct vdev *v, unsigned frames)
+{
+    if (!v->n_loops)
+        return;
+    unsigned first = (unsigned)(v->position % v->loop_latency);
+    for (unsigned i = 0; i < v->n_loops; i++)
+        ring_copy(v->loops[i].ring, v->loop_latency, first, v->out[v->loops[i].out], frames, 1);
+}
+
+/* Lost frames (simulated xrun) played silence, which is what comes back. */
+static void silence_loops(struct vdev *v, uint64_t frames)
+{
+    if (!v->n_loops)
+        return;
+    unsigned len = v->loop_latency;
+    if (frames >= len) {
+        memset(v->loop_buf, 0, (size_t)v->n_loops * len * sizeof(float));
+        return;
+    }
+    unsigned first = (unsigned)(v->position % len), n = (unsigned)frames;
+    unsigned n1 = len - first < n ? len - first : n;
+    for (unsigned i = 0; i < v->n_loops; i++) {
+        memset(v->loops[i].ring + first, 0, n1 * sizeof(float));
+        memset(v->loops[i].ring, 0, (n - n1) * sizeof(float));
+    }
+}
+
 /* ---- output file ---- */
 
 static void out_fail(struct vdev *v, const char *why)
@@ -197,6 +281,7 @@ static void run_period(reel_device *d, struct vdev *v, unsigned xrun)
 {
     unsigned frames = v->period;
     fill_inputs(v, frames);
+    loops_to_inputs(v, frames);
     memset(v->out_buf, 0, (size_t)v->out_ch * frames * sizeof(float));
     reel_period p = {
         .in = (const float *const *)v->in,
@@ -208,6 +293,7 @@ static void run_period(reel_device *d, struct vdev *v, unsigned xrun)
         .xrun = xrun,
     };
     d->process(&p, d->user);
+    outputs_to_loops(v, frames);
     write_outputs(v, frames, 0);
     v->position += frames;
 }
@@ -221,6 +307,7 @@ static void lose_frames(struct vdev *v, uint64_t frames)
         write_outputs(v, n, 1);
         left -= n;
     }
+    silence_loops(v, frames);
     v->position += frames;
 }
 
@@ -354,6 +441,8 @@ static void vdev_free(struct vdev *v)
     free(v->scratch);
     free(v->in);
     free(v->out);
+    free(v->loops);
+    free(v->loop_buf);
     free(v);
 }
 
@@ -431,6 +520,146 @@ static int open_output(struct vdev *v, const char *path, char *errmsg)
     return 0;
 }
 
+/* ---- loopback spec ---- */
+
+static const char *skip_blanks(const char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    return s;
+}
+
+/* A channel number as written (from 1), saturating at UINT_MAX; NULL when
+ * s does not start with a digit. */
+static const char *parse_channel(const char *s, unsigned *ch)
+{
+    if (*s < '0' || *s > '9')
+        return NULL;
+    unsigned long long n = 0;
+    for (; *s >= '0' && *s <= '9'; s++)
+        if (n < UINT_MAX)
+            n = n * 10 + (unsigned)(*s - '0');
+    *ch = n > UINT_MAX ? UINT_MAX : (unsigned)n;
+    return s;
+}
+
+/* Reads the loop at *s ("OUT>IN" and its separator), advancing *s. Returns
+ * 1 with a loop (*item and *item_len: its text, blanks trimmed), 0 at the end of
+ * the spec, or an error for spec. */
+static int next_loop(const char **s, const char *spec, unsigned *out, unsigned *in,
+                     const char **item, int *item_len, char *errmsg)
+{
+    const char *p = skip_blanks(*s), *q, *what;
+    if (!*p)
+        return 0;
+    *item = p;
+    if (!(q = parse_channel(p, out))) {
+        what = "expected an output channel";
+        goto bad;
+    }
+    p = skip_blanks(q);
+    if (*p != '>') {
+        what = "expected '>'";
+        goto bad;
+    }
+    p = skip_blanks(p + 1);
+    if (!(q = parse_channel(p, in))) {
+        what = "expected an input channel";
+        goto bad;
+    }
+    *item_len = (int)(q - *item);
+    p = skip_blanks(q);
+    if (*p == ',') {
+        p = skip_blanks(p + 1);
+        if (!*p) {
+            what = "expected another loop";
+            goto bad;
+        }
+    } else if (*p) {
+        what = "expected ','";
+        goto bad;
+    }
+    *s = p;
+    return 1;
+bad:
+    if (*p)
+        return reel_fail(errmsg, REEL_EINVAL, "loopback '%s': %s at '%s' (" LOOPBACK_USAGE ")",
+                         spec, what, p);
+    return reel_fail(errmsg, REEL_EINVAL, "loopback '%s': %s at the end (" LOOPBACK_USAGE ")",
+                     spec, what);
+}
+
+/* Parses cfg->loopback into v->loops and allocates the delay lines, once
+ * v->in_ch is known; sets v->out_ch when the config leaves it at 0. */
+static int open_loopback(struct vdev *v, const reel_device_config *cfg, char *errmsg)
+{
+    const char *spec = cfg->loopback, *s, *item;
+    unsigned out, in, n = 0, max_out = 0;
+    int rc, item_len;
+
+    /* First pass: syntax, count, highest output. */
+    for (s = spec; (rc = next_loop(&s, spec, &out, &in, &item, &item_len, errmsg)) > 0; n++)
+        if (out > max_out)
+            max_out = out;
+    if (rc < 0)
+        return rc;
+    if (n == 0)
+        return 0;  /* blank: no loopback */
+
+    unsigned latency = cfg->loopback_latency ? cfg->loopback_latency : v->period;
+    if (latency < v->period)
+        return reel_fail(errmsg, REEL_EINVAL,
+                         "loopback latency %u frames is shorter than the period (%u frames): "
+                         "a period's inputs reach the callback before it writes that period's "
+                         "outputs, so the round trip is at least one period (0 asks for one)",
+                         latency, v->period);
+    if (latency > VIRTUAL_MAX_LOOPBACK_LATENCY)
+        return reel_fail(errmsg, REEL_EINVAL, "loopback latency %u frames above %u", latency,
+                         VIRTUAL_MAX_LOOPBACK_LATENCY);
+    if (cfg->out_channels == 0)
+        v->out_ch = max_out < REEL_DEVICE_MAX_CHANNELS ? max_out : REEL_DEVICE_MAX_CHANNELS;
+
+    /* Second pass (the syntax is known good): channels. */
+    v->loops = calloc(n, sizeof *v->loops);
+    if (!v->loops)
+        return reel_fail(errmsg, REEL_ENOMEM, "virtual device: out of memory");
+    for (s = spec; next_loop(&s, spec, &out, &in, &item, &item_len, errmsg) > 0;) {
+        if (out == 0 || out > v->out_ch) {
+            if (out == 0)
+                return reel_fail(errmsg, REEL_EINVAL, "loopback '%.*s': output 0 does not exist "
+                                 "(channels count from 1)", item_len, item);
+            return reel_fail(errmsg, REEL_EINVAL, "loopback '%.*s': output %u does not exist "
+                             "(the device has %u output%s)", item_len, item, out, v->out_ch,
+                             v->out_ch == 1 ? "" : "s");
+        }
+        if (in == 0 || in > v->in_ch) {
+            if (in == 0)
+                return reel_fail(errmsg, REEL_EINVAL, "loopback '%.*s': input 0 does not exist "
+                                 "(channels count from 1)", item_len, item);
+            return reel_fail(errmsg, REEL_EINVAL, "loopback '%.*s': input %u does not exist "
+                             "(the device has %u input%s)", item_len, item, in, v->in_ch,
+                             v->in_ch == 1 ? "" : "s");
+        }
+        for (unsigned i = 0; i < v->n_loops; i++)
+            if (v->loops[i].in == in - 1)
+                return reel_fail(errmsg, REEL_EINVAL, "loopback '%s': input %u is fed by two "
+                                 "loops (an output may feed several inputs, not the other way)",
+                                 spec, in);
+        v->loops[v->n_loops].out = out - 1;
+        v->loops[v->n_loops].in = in - 1;
+        v->n_loops++;
+    }
+
+    v->loop_latency = latency;
+    v->loop_buf = calloc((size_t)n * latency, sizeof(float));
+    if (!v->loop_buf)
+        return reel_fail(errmsg, REEL_ENOMEM, "virtual device: out of memory for %u loopback "
+                         "delay lines of %u frames", n, latency);
+    for (unsigned i = 0; i < n; i++)
+        v->loops[i].ring = v->loop_buf + (size_t)i * latency;
+    return 0;
+}
+
 /* planar buffer of ch channels x frames, and its channel pointer array */
 static int alloc_planar(float **buf, float ***ptrs, unsigned ch, unsigned frames)
 {
@@ -459,11 +688,6 @@ int reel_device_virtual_open(reel_device *d, const reel_device_config *cfg, int 
     if (cfg->n_inputs > 0 && !cfg->inputs)
         return reel_fail(errmsg, REEL_EINVAL, "virtual device: %u inputs but no input list",
                          cfg->n_inputs);
-    if (cfg->output_path && cfg->out_channels == 0)
-        return reel_fail(errmsg, REEL_EINVAL,
-                         "virtual output '%s': the device has no output channels to write",
-                         cfg->output_path);
-
     struct vdev *v = calloc(1, sizeof *v);
     if (!v)
         return reel_fail(errmsg, REEL_ENOMEM, "virtual device: out of memory");
@@ -522,6 +746,15 @@ int reel_device_virtual_open(reel_device *d, const reel_device_config *cfg, int 
     } else
         v->in_ch = cfg->in_channels;
 
+    if (cfg->loopback && (rc = open_loopback(v, cfg, errmsg)) < 0)
+        goto fail;
+    if (cfg->output_path && v->out_ch == 0) {
+        rc = reel_fail(errmsg, REEL_EINVAL,
+                       "virtual output '%s': the device has no output channels to write",
+                       cfg->output_path);
+        goto fail;
+    }
+
     /* scratch serves file reads (interleaved, widest file), generator skips
      * and output interleaving */
     unsigned widest = max_file_ch > v->out_ch ? max_file_ch : v->out_ch;
@@ -548,8 +781,9 @@ int reel_device_virtual_open(reel_device *d, const reel_device_config *cfg, int 
     info->in_channels = v->in_ch;
     info->out_channels = v->out_ch;
     /* Inputs reach the callback in the period they are read and outputs go
-     * straight to the file: no simulated converter or buffer latency. */
-    info->input_latency = 0;
+     * straight to the file: no simulated converter or buffer latency, but
+     * for the loopback's round trip, all of it on the input side. */
+    info->input_latency = v->n_loops ? v->loop_latency : 0;
     info->output_latency = 0;
     return 0;
 

@@ -181,7 +181,8 @@ typedef struct cap {
     size_t maxcb;
     uint64_t *pos;         /* per callback */
     unsigned char *xr;
-    int out_mode;          /* 0: leave outputs, 1: pattern, 2: loop input 0 to output 0 */
+    int out_mode;          /* 0: leave outputs, 1: pattern, 2: loop input 0 to output 0,
+                            * 3: pseudo-random (rnd) */
     unsigned spin_call;    /* 1-based callback to stall in, 0: none */
     int64_t spin_ns;
     unsigned refuse_first; /* ready(): refuse this many asks, */
@@ -248,6 +249,18 @@ static float out_pat(uint64_t n, unsigned c)
     return (float)((double)((n * 31 + c * 1000) % 4093) / 4093.0 - 0.5);
 }
 
+/* Pseudo-random value the out_mode 3 writes to out[c] at device frame n:
+ * a hash of both (splitmix64's finaliser), so that a delay off by any
+ * amount shows; 24 bits, exact in float. */
+static float rnd(uint64_t n, unsigned c)
+{
+    uint64_t z = n * 0x9E3779B97F4A7C15ull + (uint64_t)(c + 1) * 0xD1B54A32D192ED03ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return (float)((double)(z >> 40) / 16777216.0 - 0.5);
+}
+
 REEL_NONBLOCKING
 static void process(const reel_period *p, void *user)
 {
@@ -275,6 +288,10 @@ static void process(const reel_period *p, void *user)
                 p->out[ch][i] = out_pat(p->position + i, ch);
     } else if (c->out_mode == 2 && p->out_channels > 0 && p->in_channels > 0) {
         memcpy(p->out[0], p->in[0], p->frames * sizeof(float));
+    } else if (c->out_mode == 3) {
+        for (unsigned ch = 0; ch < p->out_channels; ch++)
+            for (unsigned i = 0; i < p->frames; i++)
+                p->out[ch][i] = rnd(p->position + i, ch);
     }
     if (c->spin_call && k + 1 == c->spin_call) {
         /* A callback overrunning its period: spin, since sleeping is not
@@ -928,6 +945,295 @@ static void test_realtime_xrun(void **state)
     cap_free(&c);
 }
 
+/* ---- loopback ---- */
+
+#define LOOP_USAGE "(write OUT>IN pairs such as 1>1 or 1>1,2>3; channels count from 1)"
+
+/* want[i] = output channel och's rnd delayed by latency frames (zeros
+ * before), for n frames. */
+static void delayed(float *want, size_t n, unsigned latency, unsigned och)
+{
+    for (size_t i = 0; i < n; i++)
+        want[i] = i < latency ? 0.0f : rnd(i - latency, och);
+}
+
+/* One loop "1>1" at one period and latency, in freewheel: input 1 is output
+ * 1 delayed by exactly the latency; input 2 (the stereo file's second
+ * channel) is untouched; the info reports the round trip. */
+static void loop_case(fixture *f, unsigned period, unsigned latency)
+{
+    unsigned eff = latency ? latency : period;
+    /* Every delay line wraps at least three times, plus eight periods. */
+    unsigned periods = (3 * eff + 8 * period) / period + 2;
+    size_t n = (size_t)periods * period;
+    assert_true(n < STEREO_FRAMES);
+    const char *inputs[] = { f->stereo };
+    reel_device_config cfg = { .spec = "virtual:freewheel", .period = period, .inputs = inputs,
+                               .n_inputs = 1, .loopback = "1>1", .loopback_latency = latency };
+    cap c;
+    cap_init(&c, 2, n, periods, period);
+    c.out_mode = 3;
+    cfg.ready = ready;
+    cfg.ready_user = &c;
+    reel_device *d = open_ok(&cfg, &c);
+    reel_device_info info;
+    reel_device_get_info(d, &info);
+    assert_int_equal(info.input_latency, eff);
+    assert_int_equal(info.output_latency, 0);
+    assert_int_equal(info.input_latency + info.output_latency, eff);
+    assert_int_equal(info.in_channels, 2);
+    assert_int_equal(info.out_channels, 1);  /* from the loop */
+    assert_int_equal(info.period, period);
+    run_exact(d, &c, periods);
+    close_dev(d);
+    check_positions(&c, periods, 0);
+    assert_int_equal(c.out_seen, 1);
+
+    float *want = malloc(n * sizeof *want);
+    assert_non_null(want);
+    char what[64];
+    snprintf(what, sizeof what, "period %u latency %u: input 1", period, latency);
+    delayed(want, n, eff, 0);
+    check_channel(c.ch[0], n, want, what);
+    for (size_t i = 0; i < n; i++)
+        want[i] = pat(i, 1);
+    snprintf(what, sizeof what, "period %u latency %u: input 2", period, latency);
+    check_channel(c.ch[1], n, want, what);
+    free(want);
+    cap_free(&c);
+}
+
+static void test_loopback_latencies(void **state)
+{
+    fixture *f = *state;
+    static const unsigned p256[] = { 0, 256, 257, 511, 512, 1000 };
+    static const unsigned p100[] = { 0, 100, 101, 256, 1000 };
+    for (size_t k = 0; k < sizeof p256 / sizeof p256[0]; k++)
+        loop_case(f, 256, p256[k]);
+    for (size_t k = 0; k < sizeof p100 / sizeof p100[0]; k++)
+        loop_case(f, 100, p100[k]);
+
+    /* Shorter than a period cannot be: the callback gets a period's inputs
+     * before it writes that period's outputs. */
+    static const struct {
+        unsigned period, latency;
+    } short_cases[] = { { 256, 1 }, { 256, 100 }, { 256, 255 }, { 100, 1 }, { 100, 99 } };
+    for (size_t k = 0; k < sizeof short_cases / sizeof short_cases[0]; k++) {
+        reel_device_config cfg = { .spec = "virtual:freewheel",
+                                   .period = short_cases[k].period, .loopback = "1>1",
+                                   .loopback_latency = short_cases[k].latency };
+        char want[REEL_ERRMSG_MAX];
+        snprintf(want, sizeof want,
+                 "loopback latency %u frames is shorter than the period (%u frames): a "
+                 "period's inputs reach the callback before it writes that period's outputs, "
+                 "so the round trip is at least one period (0 asks for one)",
+                 short_cases[k].latency, short_cases[k].period);
+        open_fails(&cfg, REEL_EINVAL, NULL, want);
+    }
+}
+
+/* Several loops at once, one output feeding two inputs, an unlooped input
+ * left silent, the output file undelayed, and the delay lines carried
+ * across stop and start. */
+static void test_loopback_multi(void **state)
+{
+    fixture *f = *state;
+    unsigned period = 128, latency = 300, periods = 30, nin = 5;
+    size_t n = (size_t)periods * period;
+    reel_device_config cfg = { .spec = "virtual:freewheel", .period = period,
+                               .in_channels = nin, .output_path = f->out,
+                               .loopback = " 1>1, 2>3,3 > 2 ,1>4", .loopback_latency = latency };
+    cap c;
+    cap_init(&c, nin, n, periods, period);
+    c.out_mode = 3;
+    cfg.ready = ready;
+    cfg.ready_user = &c;
+    reel_device *d = open_ok(&cfg, &c);
+    reel_device_info info;
+    reel_device_get_info(d, &info);
+    assert_int_equal(info.out_channels, 3);  /* the highest loop output */
+    assert_int_equal(info.in_channels, nin);
+    assert_int_equal(info.input_latency, latency);
+    assert_int_equal(info.output_latency, 0);
+    run_exact(d, &c, 7);
+    run_exact(d, &c, periods);  /* 23 more, after a restart */
+    close_dev(d);
+    check_positions(&c, periods, 0);
+
+    float *want = malloc(n * sizeof *want);
+    assert_non_null(want);
+    static const int from[] = { 0, 2, 1, 0, -1 };  /* input k <- output from[k] */
+    for (unsigned k = 0; k < nin; k++) {
+        char what[32];
+        snprintf(what, sizeof what, "input %u", k + 1);
+        if (from[k] < 0)
+            memset(want, 0, n * sizeof *want);
+        else
+            delayed(want, n, latency, (unsigned)from[k]);
+        check_channel(c.ch[k], n, want, what);
+    }
+    free(want);
+
+    SF_INFO sfi;
+    memset(&sfi, 0, sizeof sfi);
+    SNDFILE *sf = sf_open(f->out, SFM_READ, &sfi);
+    assert_non_null(sf);
+    assert_int_equal(sfi.channels, 3);
+    assert_int_equal(sfi.frames, (sf_count_t)n);
+    float *buf = malloc(n * 3 * sizeof *buf);
+    assert_non_null(buf);
+    assert_int_equal(sf_readf_float(sf, buf, (sf_count_t)n), (sf_count_t)n);
+    sf_close(sf);
+    for (size_t i = 0; i < n; i++)
+        for (unsigned ch = 0; ch < 3; ch++)
+            if (buf[i * 3 + ch] != rnd(i, ch))
+                fail_msg("output file frame %zu channel %u: got %g want %g", i, ch,
+                         buf[i * 3 + ch], rnd(i, ch));
+    free(buf);
+    cap_free(&c);
+}
+
+static void test_loopback_errors(void **state)
+{
+    (void)state;
+    reel_device_config cfg = { .spec = "virtual:freewheel", .loopback = "1>9" };
+    open_fails(&cfg, REEL_EINVAL, NULL,
+               "loopback '1>9': input 9 does not exist (the device has 2 inputs)");
+    cfg.in_channels = 1;
+    cfg.loopback = "1>2";
+    open_fails(&cfg, REEL_EINVAL, NULL,
+               "loopback '1>2': input 2 does not exist (the device has 1 input)");
+    cfg.in_channels = 0;
+    cfg.loopback = "1>0";
+    open_fails(&cfg, REEL_EINVAL, NULL,
+               "loopback '1>0': input 0 does not exist (channels count from 1)");
+    cfg.loopback = "0>1";
+    open_fails(&cfg, REEL_EINVAL, NULL,
+               "loopback '0>1': output 0 does not exist (channels count from 1)");
+    cfg.loopback = "2000>1";  /* out_channels 0 takes the loop's, up to the limit */
+    open_fails(&cfg, REEL_EINVAL, NULL,
+               "loopback '2000>1': output 2000 does not exist (the device has 1024 outputs)");
+    cfg.out_channels = 2;
+    cfg.loopback = "3>1";
+    open_fails(&cfg, REEL_EINVAL, NULL,
+               "loopback '3>1': output 3 does not exist (the device has 2 outputs)");
+    cfg.out_channels = 1;
+    cfg.loopback = "1>1, 2 > 2";
+    open_fails(&cfg, REEL_EINVAL, NULL,
+               "loopback '2 > 2': output 2 does not exist (the device has 1 output)");
+    cfg.out_channels = 0;
+    cfg.loopback = "1>1,2>1";
+    open_fails(&cfg, REEL_EINVAL, NULL,
+               "loopback '1>1,2>1': input 1 is fed by two loops (an output may feed several "
+               "inputs, not the other way)");
+
+    static const struct {
+        const char *spec, *why;
+    } bad[] = {
+        { "1", "expected '>' at the end" },
+        { "1>", "expected an input channel at the end" },
+        { ">1", "expected an output channel at '>1'" },
+        { "1>1,", "expected another loop at the end" },
+        { "1>1;2>2", "expected ',' at ';2>2'" },
+        { "1>1 2>2", "expected ',' at '2>2'" },
+        { "a>b", "expected an output channel at 'a>b'" },
+        { "1>>1", "expected an input channel at '>1'" },
+        { "-1>1", "expected an output channel at '-1>1'" },
+        { "1->1", "expected '>' at '->1'" },
+        { ",", "expected an output channel at ','" },
+        { "1>1,,2>2", "expected an output channel at ',2>2'" },
+        { "1:1", "expected '>' at ':1'" },
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        char want[REEL_ERRMSG_MAX];
+        snprintf(want, sizeof want, "loopback '%s': %s " LOOP_USAGE, bad[k].spec, bad[k].why);
+        cfg.loopback = bad[k].spec;
+        open_fails(&cfg, REEL_EINVAL, NULL, want);
+    }
+
+    cfg.loopback = "1>1";
+    cfg.loopback_latency = (1u << 20) + 1;
+    open_fails(&cfg, REEL_EINVAL, NULL, "loopback latency 1048577 frames above 1048576");
+    cfg.loopback_latency = 1u << 20;  /* the largest is fine */
+    {
+        cap c;
+        cap_init(&c, 0, 0, 1, PERIOD);
+        reel_device *d = open_ok(&cfg, &c);
+        reel_device_info info;
+        reel_device_get_info(d, &info);
+        assert_int_equal(info.input_latency, 1u << 20);
+        close_dev(d);
+        cap_free(&c);
+    }
+
+    /* Blank is no loopback, and then the latency means nothing. */
+    static const char *blank[] = { "", "  " };
+    for (size_t k = 0; k < 2; k++) {
+        cfg.loopback = blank[k];
+        cfg.loopback_latency = 500;
+        cap c;
+        cap_init(&c, 0, 0, 1, PERIOD);
+        reel_device *d = open_ok(&cfg, &c);
+        reel_device_info info;
+        reel_device_get_info(d, &info);
+        assert_int_equal(info.input_latency, 0);
+        assert_int_equal(info.output_latency, 0);
+        assert_int_equal(info.out_channels, 0);
+        close_dev(d);
+        cap_free(&c);
+    }
+}
+
+/* The realtime clock, with a forced overrun: a loop input frame p is output
+ * frame p - L when that frame was played, silence when it was lost. */
+static void test_loopback_realtime(void **state)
+{
+    (void)state;
+    unsigned latency = 2 * PERIOD + 37;
+    reel_device_config cfg = { .spec = "virtual", .in_channels = 1, .loopback = "1>1",
+                               .loopback_latency = latency };
+    cap c;
+    cap_init(&c, 1, 10 * RATE, 10 * RATE / PERIOD, PERIOD);
+    c.out_mode = 3;
+    c.spin_call = 10;
+    c.spin_ns = 8 * (int64_t)PERIOD * 1000000000 / RATE;
+    reel_device *d = open_ok(&cfg, &c);
+    reel_device_info info;
+    reel_device_get_info(d, &info);
+    assert_string_equal(info.clock, "realtime");
+    assert_int_equal(info.input_latency + info.output_latency, latency);
+    assert_int_equal(reel_device_start(d), 0);
+    wait_calls(&c, 40);
+    assert_int_equal(reel_device_stop(d), 0);
+    close_dev(d);
+    unsigned n = calls(&c);
+    assert_int_equal(c.overflow, 0);
+    assert_int_equal(c.bad_frames, 0);
+    assert_int_equal(c.xr[10], 1);
+
+    uint64_t total = c.pos[n - 1] + PERIOD;
+    unsigned char *delivered = calloc(total, 1);
+    assert_non_null(delivered);
+    for (unsigned k = 0; k < n; k++)
+        memset(delivered + c.pos[k], 1, PERIOD);
+    unsigned from_lost = 0;
+    for (uint64_t p = 0; p < total; p++) {
+        if (!delivered[p])
+            continue;
+        int played = p >= latency && delivered[p - latency];
+        float want = played ? rnd(p - latency, 0) : 0.0f;
+        if (memcmp(&c.ch[0][p], &want, sizeof want) != 0)
+            fail_msg("input frame %llu: got %.9g want %.9g (%s)", (unsigned long long)p,
+                     c.ch[0][p], want, played ? "played" : "lost or before the loop");
+        from_lost += p >= latency && !played;
+    }
+    printf("# realtime loopback: %u input frames came back from lost output frames\n",
+           from_lost);
+    assert_true(from_lost > 0);  /* the overrun was longer than the loop */
+    free(delivered);
+    cap_free(&c);
+}
+
 static void test_auto_and_apis(void **state)
 {
     (void)state;
@@ -975,6 +1281,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_restart_continues, setup, teardown),
         cmocka_unit_test_setup_teardown(test_realtime_clock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_realtime_xrun, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_loopback_latencies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_loopback_multi, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_loopback_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_loopback_realtime, setup, teardown),
         cmocka_unit_test_setup_teardown(test_auto_and_apis, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
