@@ -237,6 +237,15 @@ unsigned reel_capture_track_channels(const reel_capture *c, unsigned track)
     return track < c->n_tracks ? c->tracks[track].nch : 0;
 }
 
+unsigned reel_capture_track_inputs(const reel_capture *c, unsigned track, unsigned ins[2])
+{
+    if (track >= c->n_tracks)
+        return 0;
+    ins[0] = c->tracks[track].ch[0];
+    ins[1] = c->tracks[track].ch[c->tracks[track].nch - 1];
+    return c->tracks[track].nch;
+}
+
 int reel_capture_arm(reel_capture *c, unsigned track, int armed)
 {
     if (track >= c->n_tracks)

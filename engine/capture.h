@@ -54,6 +54,9 @@ int reel_capture_add_track(reel_capture *c, const char *name,
 unsigned reel_capture_track_count(const reel_capture *c);
 const char *reel_capture_track_name(const reel_capture *c, unsigned track);
 unsigned reel_capture_track_channels(const reel_capture *c, unsigned track);
+/* Fills ins[0..1] with the track's device inputs; returns their count.
+ * Wait-free, for the audio thread's monitor mix. */
+unsigned reel_capture_track_inputs(const reel_capture *c, unsigned track, unsigned ins[2]);
 /* Only while stopped. */
 int reel_capture_arm(reel_capture *c, unsigned track, int armed);
 int reel_capture_armed(const reel_capture *c, unsigned track);

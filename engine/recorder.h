@@ -23,8 +23,12 @@
 #include <stdint.h>
 
 #include "capture.h"
+#include "click.h"
 #include "device.h"
+#include "playback.h"
 #include "reel_error.h"
+#include "tempo.h"
+#include "transport.h"
 
 typedef struct reel_recorder reel_recorder;
 
@@ -63,5 +67,58 @@ int reel_recorder_record(reel_recorder *r, const char *const *paths, uint64_t ma
 /* Ends the take (reel_capture_stop) and, for a freewheel device, stops the
  * device. Returns reel_capture_stop's result. Idempotent. */
 int reel_recorder_end_take(reel_recorder *r, char *errmsg);
+
+/* ---- tracking: transport, playback, monitor mix, click ------------------
+ *
+ * Every recorder also has a transport (stopped until a roll), a tempo map
+ * (120 bpm 4/4 until changed), a playback reader for takes and backing files,
+ * a metronome (off until configured) and a monitor mix. Per period the audio
+ * thread: runs the transport; reads playback for the rolling spans and mixes
+ * it (muted during the count-in) into the monitor outputs with each
+ * source's gain and balance; adds each monitored track's inputs; adds the
+ * click; hands the transport's record spans to the capture. The click and
+ * the playback are output-only: nothing reaches a take except through the
+ * device's inputs.
+ *
+ * Balance law: gain g, pan p in [-1, 1]: left = g * min(1, 1 - p), right =
+ * g * min(1, 1 + p); the centre is unity on both sides, so a source panned
+ * hard left reaches the left output bit for bit. */
+
+/* Control thread; change the tempo map only while the transport is stopped. */
+reel_tempo *reel_recorder_tempo(reel_recorder *r);
+reel_transport *reel_recorder_transport(reel_recorder *r);
+reel_playback *reel_recorder_playback(reel_recorder *r);
+
+/* Monitor outputs (0-based; -1: none). Default 0 and 1 where they exist. */
+int reel_recorder_set_monitor_outputs(reel_recorder *r, int left, int right, char *errmsg);
+/* Input monitoring of a track: on/off, gain in dB, balance -1..1. Any time. */
+int reel_recorder_set_monitor(reel_recorder *r, unsigned track, int on, double gain_db,
+                              double pan, char *errmsg);
+/* Adds a playback source (reel_playback_add) with its mix; only while the
+ * transport is stopped. Returns the source index or a REEL_E* code. */
+int reel_recorder_add_source(reel_recorder *r, const char *path, int64_t timeline_start,
+                             double gain_db, double pan, char *errmsg);
+int reel_recorder_clear_sources(reel_recorder *r);
+/* Replaces the metronome (only before the device first runs); mode and
+ * levels change any time through reel_click_set_* on reel_recorder_click. */
+int reel_recorder_set_click(reel_recorder *r, const reel_click_config *cfg, char *errmsg);
+reel_click *reel_recorder_click(reel_recorder *r);
+/* Round-trip latency used to align takes with playback, in frames. Default:
+ * the device's reported input + output latency. Only while stopped. */
+int reel_recorder_set_latency(reel_recorder *r, int64_t frames, char *errmsg);
+int64_t reel_recorder_latency(const reel_recorder *r);
+
+/* Starts a roll: checks it, starts the capture of numbered takes when
+ * names is not NULL (one entry per track; armed tracks record), prepares the
+ * playback at the roll's first position, starts the device if needed and
+ * sends the roll to the transport. */
+int reel_recorder_roll(reel_recorder *r, const reel_roll *roll, const reel_take_names *names,
+                       const char *description, char *errmsg);
+/* Asks the transport to stop (the takes end latency frames later). */
+int reel_recorder_stop_roll(reel_recorder *r);
+/* After the transport reported RECORD_DONE (or STOPPED for a roll without
+ * recording): closes the takes and the playback. Returns the capture's
+ * first writer error. Idempotent. */
+int reel_recorder_finish_roll(reel_recorder *r, char *errmsg);
 
 #endif

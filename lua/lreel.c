@@ -30,20 +30,15 @@
 #include "device.h"
 #include "generator.h"
 #include "host.h"
+#include "lreel_int.h"
 #include "recorder.h"
 #include "soundfile.h"
 #include "writer.h"
 
-#define RECORDER_META "reel.recorder"
-
-typedef struct lrecorder {
-    reel_recorder *rec;  /* NULL when closed */
-    char label[160];     /* for __tostring */
-} lrecorder;
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static int fail(lua_State *L, const char *msg)
+int lreel_fail(lua_State *L, const char *msg)
 {
     luaL_pushfail(L);
     lua_pushstring(L, msg);
@@ -61,7 +56,7 @@ static int fail_errno(lua_State *L, const char *what, const char *path)
 
 /* Blocks SIGINT/SIGTERM in this thread while engine threads are created, so
  * they inherit the mask and the signals come to the script's thread. */
-static void block_signals(sigset_t *old)
+void lreel_block_signals(sigset_t *old)
 {
     sigset_t set;
     sigemptyset(&set);
@@ -70,21 +65,15 @@ static void block_signals(sigset_t *old)
     pthread_sigmask(SIG_BLOCK, &set, old);
 }
 
-static void restore_signals(const sigset_t *old) { pthread_sigmask(SIG_SETMASK, old, NULL); }
+void lreel_restore_signals(const sigset_t *old) { pthread_sigmask(SIG_SETMASK, old, NULL); }
 
-static double db_of(float peak)
+double lreel_db_of(float peak)
 {
     return peak > 0.0f ? 20.0 * log10((double)peak) : -HUGE_VAL;
 }
 
 /* ---- options ------------------------------------------------------------ */
 
-enum opt_type { OPT_STRING, OPT_INTEGER, OPT_NUMBER, OPT_BOOLEAN, OPT_LIST };
-
-typedef struct opt_spec {
-    const char *key;
-    enum opt_type type;
-} opt_spec;
 
 static const char *opt_type_name(enum opt_type t)
 {
@@ -100,7 +89,7 @@ static const char *opt_type_name(enum opt_type t)
 
 /* Raises on unknown keys and wrongly typed values in the options table at
  * index arg. Only keys of specs are allowed. */
-static void check_options(lua_State *L, int arg, const opt_spec *specs)
+void lreel_check_options(lua_State *L, int arg, const opt_spec *specs)
 {
     luaL_checktype(L, arg, LUA_TTABLE);
     lua_pushnil(L);
@@ -139,7 +128,7 @@ static void check_options(lua_State *L, int arg, const opt_spec *specs)
 }
 
 /* Reads an already checked option; defaults when absent. */
-static const char *opt_string(lua_State *L, int arg, const char *key, const char *def)
+const char *lreel_opt_string(lua_State *L, int arg, const char *key, const char *def)
 {
     lua_getfield(L, arg, key);
     const char *s = lua_isnil(L, -1) ? def : lua_tostring(L, -1);
@@ -147,7 +136,7 @@ static const char *opt_string(lua_State *L, int arg, const char *key, const char
     return s;
 }
 
-static lua_Integer opt_integer(lua_State *L, int arg, const char *key, lua_Integer def,
+lua_Integer lreel_opt_integer(lua_State *L, int arg, const char *key, lua_Integer def,
                                lua_Integer min, lua_Integer max)
 {
     lua_getfield(L, arg, key);
@@ -161,7 +150,7 @@ static lua_Integer opt_integer(lua_State *L, int arg, const char *key, lua_Integ
     return v;
 }
 
-static int opt_boolean(lua_State *L, int arg, const char *key)
+int lreel_opt_boolean(lua_State *L, int arg, const char *key)
 {
     lua_getfield(L, arg, key);
     int v = lua_toboolean(L, -1);
@@ -171,7 +160,7 @@ static int opt_boolean(lua_State *L, int arg, const char *key)
 
 /* ---- recorder ----------------------------------------------------------- */
 
-static lrecorder *check_recorder(lua_State *L)
+lrecorder *lreel_check_recorder(lua_State *L)
 {
     lrecorder *r = luaL_checkudata(L, 1, RECORDER_META);
     if (!r->rec)
@@ -179,7 +168,7 @@ static lrecorder *check_recorder(lua_State *L)
     return r;
 }
 
-static unsigned check_track(lua_State *L, lrecorder *r, int arg)
+unsigned lreel_check_track(lua_State *L, lrecorder *r, int arg)
 {
     reel_capture *c = reel_recorder_capture(r->rec);
     unsigned n = reel_capture_track_count(c);
@@ -200,7 +189,8 @@ static const opt_spec open_opts[] = {
     {"device", OPT_STRING},      {"inputs", OPT_LIST},      {"channels", OPT_INTEGER},
     {"rate", OPT_INTEGER},       {"period", OPT_INTEGER},   {"name", OPT_STRING},
     {"no_connect", OPT_BOOLEAN}, {"format", OPT_STRING},    {"ring_seconds", OPT_NUMBER},
-    {"originator", OPT_STRING},  {NULL, 0},
+    {"originator", OPT_STRING},  {"outputs", OPT_INTEGER},  {"loopback", OPT_STRING},
+    {"loopback_latency", OPT_INTEGER}, {NULL, 0},
 };
 
 /* core.open_recorder{...} -> recorder | nil, msg */
@@ -210,20 +200,23 @@ static int l_open_recorder(lua_State *L)
         lua_settop(L, 0);
         lua_newtable(L);
     }
-    check_options(L, 1, open_opts);
+    lreel_check_options(L, 1, open_opts);
 
     reel_device_config dc;
     memset(&dc, 0, sizeof dc);
-    dc.spec = opt_string(L, 1, "device", "");
-    dc.rate = (unsigned)opt_integer(L, 1, "rate", 0, 0, 768000);
-    dc.period = (unsigned)opt_integer(L, 1, "period", 0, 0, 65536);
-    dc.in_channels = (unsigned)opt_integer(L, 1, "channels", 0, 0, REEL_DEVICE_MAX_CHANNELS);
-    dc.client_name = opt_string(L, 1, "name", NULL);
-    dc.no_connect = opt_boolean(L, 1, "no_connect");
+    dc.spec = lreel_opt_string(L, 1, "device", "");
+    dc.rate = (unsigned)lreel_opt_integer(L, 1, "rate", 0, 0, 768000);
+    dc.period = (unsigned)lreel_opt_integer(L, 1, "period", 0, 0, 65536);
+    dc.in_channels = (unsigned)lreel_opt_integer(L, 1, "channels", 0, 0, REEL_DEVICE_MAX_CHANNELS);
+    dc.client_name = lreel_opt_string(L, 1, "name", NULL);
+    dc.no_connect = lreel_opt_boolean(L, 1, "no_connect");
+    dc.out_channels = (unsigned)lreel_opt_integer(L, 1, "outputs", 0, 0, REEL_DEVICE_MAX_CHANNELS);
+    dc.loopback = lreel_opt_string(L, 1, "loopback", NULL);
+    dc.loopback_latency = (unsigned)lreel_opt_integer(L, 1, "loopback_latency", 0, 0, 1 << 20);
 
     reel_capture_config cc;
     memset(&cc, 0, sizeof cc);
-    const char *fmt = opt_string(L, 1, "format", "wav24");
+    const char *fmt = lreel_opt_string(L, 1, "format", "wav24");
     if (reel_format_parse(fmt, &cc.format) != 0)
         luaL_error(L, "bad option 'format' (invalid value '%s'; wav24, wav32f, flac or rf64 "
                       "expected)", fmt);
@@ -232,7 +225,7 @@ static int l_open_recorder(lua_State *L)
     lua_pop(L, 1);
     if (cc.ring_seconds != 0.0 && !(cc.ring_seconds >= 1.0 && cc.ring_seconds <= 600.0))
         luaL_error(L, "bad option 'ring_seconds' (%f out of range 1..600)", cc.ring_seconds);
-    cc.originator = opt_string(L, 1, "originator", NULL);
+    cc.originator = lreel_opt_string(L, 1, "originator", NULL);
 
     /* inputs: a list of strings, kept alive by the options table */
     const char **inputs = NULL;
@@ -261,12 +254,12 @@ static int l_open_recorder(lua_State *L)
 
     char err[REEL_ERRMSG_MAX] = "";
     sigset_t old;
-    block_signals(&old);
+    lreel_block_signals(&old);
     int rc = reel_recorder_open(&r->rec, &dc, &cc, err);
-    restore_signals(&old);
+    lreel_restore_signals(&old);
     if (rc) {
         r->rec = NULL;
-        return fail(L, err[0] ? err : reel_strerror(rc));
+        return lreel_fail(L, err[0] ? err : reel_strerror(rc));
     }
     reel_device_info info;
     reel_recorder_get_info(r->rec, &info);
@@ -298,7 +291,7 @@ static int rec_tostring(lua_State *L)
 
 static int rec_info(lua_State *L)
 {
-    lrecorder *r = check_recorder(L);
+    lrecorder *r = lreel_check_recorder(L);
     reel_device_info info;
     reel_recorder_get_info(r->rec, &info);
     lua_createtable(L, 0, 12);
@@ -330,7 +323,7 @@ static int rec_info(lua_State *L)
 /* rec:add_track(name, {ch1[, ch2]}) -> index (1-based) | nil, msg */
 static int rec_add_track(lua_State *L)
 {
-    lrecorder *r = check_recorder(L);
+    lrecorder *r = lreel_check_recorder(L);
     const char *name = luaL_checkstring(L, 2);
     unsigned ch[2];
     unsigned n = 0;
@@ -354,7 +347,7 @@ static int rec_add_track(lua_State *L)
     char err[REEL_ERRMSG_MAX] = "";
     int idx = reel_capture_add_track(reel_recorder_capture(r->rec), name, ch, n, err);
     if (idx < 0)
-        return fail(L, err[0] ? err : reel_strerror(idx));
+        return lreel_fail(L, err[0] ? err : reel_strerror(idx));
     lua_pushinteger(L, idx + 1);
     return 1;
 }
@@ -362,12 +355,12 @@ static int rec_add_track(lua_State *L)
 /* rec:arm(track, armed) -> true | nil, msg */
 static int rec_arm(lua_State *L)
 {
-    lrecorder *r = check_recorder(L);
-    unsigned t = check_track(L, r, 2);
+    lrecorder *r = lreel_check_recorder(L);
+    unsigned t = lreel_check_track(L, r, 2);
     luaL_checktype(L, 3, LUA_TBOOLEAN);
     int rc = reel_capture_arm(reel_recorder_capture(r->rec), t, lua_toboolean(L, 3));
     if (rc)
-        return fail(L, rc == REEL_ESTATE ? "tracks cannot be armed while recording"
+        return lreel_fail(L, rc == REEL_ESTATE ? "tracks cannot be armed while recording"
                                          : reel_strerror(rc));
     lua_pushboolean(L, 1);
     return 1;
@@ -377,7 +370,7 @@ static int rec_arm(lua_State *L)
  * paths[i] is the take file of track i (armed tracks only). */
 static int rec_start(lua_State *L)
 {
-    lrecorder *r = check_recorder(L);
+    lrecorder *r = lreel_check_recorder(L);
     luaL_checktype(L, 2, LUA_TTABLE);
     lua_Integer max_frames = luaL_optinteger(L, 3, 0);
     luaL_argcheck(L, max_frames >= 0, 3, "frames must not be negative");
@@ -399,11 +392,11 @@ static int rec_start(lua_State *L)
     }
     char err[REEL_ERRMSG_MAX] = "";
     sigset_t old;
-    block_signals(&old);
+    lreel_block_signals(&old);
     int rc = reel_recorder_record(r->rec, paths, (uint64_t)max_frames, desc, err);
-    restore_signals(&old);
+    lreel_restore_signals(&old);
     if (rc)
-        return fail(L, err[0] ? err : reel_strerror(rc));
+        return lreel_fail(L, err[0] ? err : reel_strerror(rc));
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -411,7 +404,7 @@ static int rec_start(lua_State *L)
 /* rec:status() -> {running, complete, frames, meters, writer_error, alive} */
 static int rec_status(lua_State *L)
 {
-    lrecorder *r = check_recorder(L);
+    lrecorder *r = lreel_check_recorder(L);
     reel_capture *c = reel_recorder_capture(r->rec);
     lua_createtable(L, 0, 7);
     lua_pushboolean(L, reel_capture_running(c));
@@ -440,16 +433,16 @@ static int rec_status(lua_State *L)
 /* rec:stop() -> true | nil, msg (files are closed either way) */
 static int rec_stop(lua_State *L)
 {
-    lrecorder *r = check_recorder(L);
+    lrecorder *r = lreel_check_recorder(L);
     char err[REEL_ERRMSG_MAX] = "";
     int rc = reel_recorder_end_take(r->rec, err);
     if (rc)
-        return fail(L, err[0] ? err : reel_strerror(rc));
+        return lreel_fail(L, err[0] ? err : reel_strerror(rc));
     lua_pushboolean(L, 1);
     return 1;
 }
 
-static void set_int(lua_State *L, const char *k, lua_Integer v)
+void lreel_set_int(lua_State *L, const char *k, lua_Integer v)
 {
     lua_pushinteger(L, v);
     lua_setfield(L, -2, k);
@@ -458,32 +451,40 @@ static void set_int(lua_State *L, const char *k, lua_Integer v)
 /* rec:take_stats(track) -> table */
 static int rec_take_stats(lua_State *L)
 {
-    lrecorder *r = check_recorder(L);
-    unsigned t = check_track(L, r, 2);
+    lrecorder *r = lreel_check_recorder(L);
+    unsigned t = lreel_check_track(L, r, 2);
     reel_take_stats *st = lua_newuserdatauv(L, sizeof *st, 0);
     int rc = reel_capture_take_stats(reel_recorder_capture(r->rec), t, st);
     if (rc)
-        return fail(L, reel_strerror(rc));
+        return lreel_fail(L, reel_strerror(rc));
+    lreel_push_take_stats(L, r, t, st);
+    return 1;
+}
+
+/* Pushes a table with the facts of one take of track t. */
+void lreel_push_take_stats(lua_State *L, lrecorder *r, unsigned t, const reel_take_stats *st)
+{
     reel_device_info info;
     reel_recorder_get_info(r->rec, &info);
     lua_createtable(L, 0, 16);
     lua_pushstring(L, reel_capture_track_name(reel_recorder_capture(r->rec), t));
     lua_setfield(L, -2, "track");
+    lreel_set_int(L, "pass", st->pass);
     if (st->path[0]) {
         lua_pushstring(L, st->path);
         lua_setfield(L, -2, "path");
     }
-    set_int(L, "start", (lua_Integer)st->start);
-    set_int(L, "frames", (lua_Integer)st->frames);
-    set_int(L, "rate", info.rate);
+    lreel_set_int(L, "start", (lua_Integer)st->start);
+    lreel_set_int(L, "frames", (lua_Integer)st->frames);
+    lreel_set_int(L, "rate", info.rate);
     lua_pushnumber(L, info.rate ? (double)st->frames / info.rate : 0.0);
     lua_setfield(L, -2, "seconds");
     lua_pushnumber(L, st->peak);
     lua_setfield(L, -2, "peak");
-    lua_pushnumber(L, db_of(st->peak));
+    lua_pushnumber(L, lreel_db_of(st->peak));
     lua_setfield(L, -2, "peak_db");
-    set_int(L, "clipped", (lua_Integer)st->clipped);
-    set_int(L, "xruns", st->xruns);
+    lreel_set_int(L, "clipped", (lua_Integer)st->clipped);
+    lreel_set_int(L, "xruns", st->xruns);
     unsigned nx = st->xruns < REEL_CAPTURE_MAX_EVENTS_LOGGED ? st->xruns
                                                              : REEL_CAPTURE_MAX_EVENTS_LOGGED;
     lua_createtable(L, (int)nx, 0);
@@ -492,15 +493,14 @@ static int rec_take_stats(lua_State *L)
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     lua_setfield(L, -2, "xrun_positions");
-    set_int(L, "overruns", st->overruns);
-    set_int(L, "lost_frames", (lua_Integer)st->lost_frames);
-    unsigned ng = st->overruns < REEL_CAPTURE_MAX_EVENTS_LOGGED ? st->overruns
-                                                                : REEL_CAPTURE_MAX_EVENTS_LOGGED;
+    lreel_set_int(L, "overruns", st->overruns);
+    lreel_set_int(L, "lost_frames", (lua_Integer)st->lost_frames);
+    unsigned ng = st->n_gaps;
     lua_createtable(L, (int)ng, 0);
-    for (unsigned i = 0; i < ng && (st->gaps[i].frames > 0); i++) {
+    for (unsigned i = 0; i < ng; i++) {
         lua_createtable(L, 0, 2);
-        set_int(L, "position", (lua_Integer)st->gaps[i].position);
-        set_int(L, "frames", (lua_Integer)st->gaps[i].frames);
+        lreel_set_int(L, "position", (lua_Integer)st->gaps[i].position);
+        lreel_set_int(L, "frames", (lua_Integer)st->gaps[i].frames);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     lua_setfield(L, -2, "gaps");
@@ -508,7 +508,6 @@ static int rec_take_stats(lua_State *L)
         lua_pushstring(L, reel_strerror(st->error));
         lua_setfield(L, -2, "error");
     }
-    return 1;
 }
 
 static const luaL_Reg rec_methods[] = {
@@ -552,11 +551,11 @@ static int l_devices(lua_State *L)
     reel_device_desc *d = lua_newuserdatauv(L, MAX_LISTED * sizeof *d, 0);
     size_t count = 0;
     sigset_t old;
-    block_signals(&old);
+    lreel_block_signals(&old);
     int rc = reel_device_list(d, MAX_LISTED, &count);
-    restore_signals(&old);
+    lreel_restore_signals(&old);
     if (rc)
-        return fail(L, reel_strerror(rc));
+        return lreel_fail(L, reel_strerror(rc));
     if (count > MAX_LISTED)
         count = MAX_LISTED;
     lua_createtable(L, (int)count, 0);
@@ -566,9 +565,9 @@ static int l_devices(lua_State *L)
         lua_setfield(L, -2, "api");
         lua_pushstring(L, d[i].name);
         lua_setfield(L, -2, "name");
-        set_int(L, "in_channels", d[i].in_channels);
-        set_int(L, "out_channels", d[i].out_channels);
-        set_int(L, "preferred_rate", d[i].preferred_rate);
+        lreel_set_int(L, "in_channels", d[i].in_channels);
+        lreel_set_int(L, "out_channels", d[i].out_channels);
+        lreel_set_int(L, "preferred_rate", d[i].preferred_rate);
         lua_createtable(L, (int)d[i].n_rates, 0);
         for (unsigned k = 0; k < d[i].n_rates && k < 16; k++) {
             lua_pushinteger(L, d[i].rates[k]);
@@ -677,7 +676,7 @@ static int l_mkdir_p(lua_State *L)
     size_t len = strlen(path);
     luaL_argcheck(L, len > 0, 1, "empty path");
     if (len >= sizeof p)
-        return fail(L, "path too long");
+        return lreel_fail(L, "path too long");
     memcpy(p, path, len + 1);
     for (char *s = p + 1; *s; s++) {
         if (*s != '/')
@@ -762,11 +761,11 @@ static int l_sound_info(lua_State *L)
     char err[REEL_ERRMSG_MAX] = "";
     int rc = reel_sound_get_info(path, &si, err);
     if (rc)
-        return fail(L, err[0] ? err : reel_strerror(rc));
+        return lreel_fail(L, err[0] ? err : reel_strerror(rc));
     lua_createtable(L, 0, 6);
-    set_int(L, "frames", (lua_Integer)si.frames);
-    set_int(L, "rate", si.rate);
-    set_int(L, "channels", si.channels);
+    lreel_set_int(L, "frames", (lua_Integer)si.frames);
+    lreel_set_int(L, "rate", si.rate);
+    lreel_set_int(L, "channels", si.channels);
     lua_pushnumber(L, si.rate ? (double)si.frames / si.rate : 0.0);
     lua_setfield(L, -2, "seconds");
     lua_pushstring(L, si.container);
@@ -791,14 +790,14 @@ static int l_read_frames(lua_State *L)
     char err[REEL_ERRMSG_MAX] = "";
     int rc = reel_sound_get_info(path, &si, err);
     if (rc)
-        return fail(L, err[0] ? err : reel_strerror(rc));
+        return lreel_fail(L, err[0] ? err : reel_strerror(rc));
     luaL_argcheck(L, si.channels > 0 && (uint64_t)count * si.channels <= READ_MAX_SAMPLES, 3,
                   "too many samples for one read");
     float *buf = lua_newuserdatauv(L, (size_t)(count ? count : 1) * si.channels * sizeof *buf, 0);
     size_t got = 0;
     rc = reel_sound_read(path, (uint64_t)start, buf, (size_t)count, &got, err);
     if (rc)
-        return fail(L, err[0] ? err : reel_strerror(rc));
+        return lreel_fail(L, err[0] ? err : reel_strerror(rc));
     size_t ns = got * si.channels;
     lua_createtable(L, (int)ns, 0);
     for (size_t i = 0; i < ns; i++) {
@@ -819,7 +818,7 @@ static int l_write_atomic(lua_State *L)
     const char *data = luaL_checklstring(L, 2, &len);
     char tmp[PATH_MAX];
     if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return fail(L, "path too long");
+        return lreel_fail(L, "path too long");
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd < 0)
         return fail_errno(L, "cannot create", tmp);
@@ -925,6 +924,7 @@ int luaopen_reel_core(lua_State *L)
     luaL_setfuncs(L, rec_meta, 0);
     luaL_newlibtable(L, rec_methods);
     luaL_setfuncs(L, rec_methods, 0);
+    luaL_setfuncs(L, lreel_transport_methods, 0);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
 
