@@ -433,11 +433,15 @@ int reel_recorder_roll(reel_recorder *r, const reel_roll *roll, const reel_take_
     }
     int64_t first = roll->from - roll->preroll - roll->count_in;
     rc = reel_playback_prepare(r->playback, first, roll->loop_start, roll->loop_end, errmsg);
-    if (rc == 0)
-        rc = reel_recorder_start(r, errmsg);
+    /* The roll is queued before a stopped device starts, so that its first
+     * period is the roll's first frame (the virtual device's inputs begin
+     * there too). */
     if (rc == 0)
         rc = reel_transport_roll(r->transport, roll, errmsg);
+    if (rc == 0)
+        rc = reel_recorder_start(r, errmsg);
     if (rc) {
+        reel_transport_stop(r->transport);
         reel_playback_stop(r->playback);
         if (roll->record)
             reel_capture_stop(r->capture, NULL);
