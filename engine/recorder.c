@@ -407,6 +407,8 @@ int reel_recorder_set_latency(reel_recorder *r, int64_t frames, char *errmsg)
     if (!transport_idle(r))
         return reel_fail(errmsg, REEL_ESTATE, "latency changes only while stopped");
     int rc = reel_transport_set_latency(r->transport, frames);
+    if (rc == REEL_ESTATE)
+        return reel_fail(errmsg, rc, "latency changes only while stopped");
     if (rc)
         return reel_fail(errmsg, rc, "latency %lld frames is not usable (0 to %d s)",
                          (long long)frames, REEL_TRANSPORT_MAX_LATENCY_S);

@@ -68,8 +68,8 @@ static int t_roll(lua_State *L)
     roll.from = opt_pos(L, 2, "from");
     if (roll.from == REEL_POS_NONE)
         roll.from = reel_transport_position(reel_recorder_transport(r));
-    roll.preroll = lreel_opt_integer(L, 2, "preroll", 0, 0, INT64_MAX / 4);
-    roll.count_in = lreel_opt_integer(L, 2, "count_in", 0, 0, INT64_MAX / 4);
+    roll.preroll = lreel_opt_integer(L, 2, "preroll", 0, 0, (lua_Integer)1 << 60);
+    roll.count_in = lreel_opt_integer(L, 2, "count_in", 0, 0, (lua_Integer)1 << 60);
     roll.record = lreel_opt_boolean(L, 2, "record");
     roll.punch_in = opt_pos(L, 2, "punch_in");
     roll.punch_out = opt_pos(L, 2, "punch_out");

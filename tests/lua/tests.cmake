@@ -8,6 +8,9 @@ foreach(spec session core json tracking)
     if(spec STREQUAL "session" OR spec STREQUAL "core" OR spec STREQUAL "tracking")
       list(APPEND _labels threaded)
     endif()
+    if(spec STREQUAL "tracking")
+      list(APPEND _labels realtime)  # the whole callback under RealtimeSanitizer
+    endif()
     set_tests_properties(lua.${spec} PROPERTIES LABELS "${_labels}"
       ENVIRONMENT "${REEL_TEST_ENV}" TIMEOUT 300)
   endif()
