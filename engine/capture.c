@@ -650,7 +650,12 @@ static void spans_rt(reel_capture *c, const reel_period *p, const reel_rec_span 
 REEL_NONBLOCKING void reel_capture_process_rt(reel_capture *c, const reel_period *p)
 {
     meter_rt(c, p);
-    if (c->roll || advance_state_rt(c, p) != ST_RUNNING)
+    /* c->roll is written before the state's release store in start: read it
+     * only after seeing a take under way. */
+    int st = atomic_load_explicit(&c->state, memory_order_acquire);
+    if (st == ST_IDLE || st == ST_DONE || st == ST_CLOSING || c->roll)
+        return;
+    if (advance_state_rt(c, p) != ST_RUNNING)
         return;
     uint64_t pos = atomic_load_explicit(&c->frames, memory_order_relaxed);
     unsigned n = p->frames;
@@ -674,7 +679,10 @@ REEL_NONBLOCKING void reel_capture_process_spans_rt(reel_capture *c, const reel_
                                                     const reel_rec_span *spans, unsigned n)
 {
     meter_rt(c, p);
-    if (!c->roll || advance_state_rt(c, p) != ST_RUNNING)
+    int st = atomic_load_explicit(&c->state, memory_order_acquire);
+    if (st == ST_IDLE || st == ST_DONE || st == ST_CLOSING || !c->roll)
+        return;
+    if (advance_state_rt(c, p) != ST_RUNNING)
         return;
     spans_rt(c, p, spans, n);
 }

@@ -6,14 +6,14 @@
  * Threads: open, start, stop, close, alive, listing and probing run on the
  * control thread. rt_callback_rt runs on RtAudio's audio thread (JACK's
  * process thread for JACK). They share only the atomics in struct rt_impl.
- * RtAudio itself may run a thread of its own when a JACK server shuts down
- * (it closes the stream behind our back; see rt_stop).
+ * libjack's notification thread runs jack_shutdown_handler.
  *
- * Server loss (JACK): alive() turns 0 when RtAudio closed the stream (server
- * gone) or when the callback has not run for 1 s or four periods (server
- * hung). stop then neither races RtAudio's closing thread nor blocks on a
- * hung server: a hung server's stream is abandoned (its memory is leaked on
- * purpose, since a server that wakes up would call into it again).
+ * Server loss (JACK): alive() turns 0 when the server shut our client down
+ * (our own shutdown handler, see jack_on_shutdown below) or when the callback
+ * has not run for 1 s or four periods (server hung). stop then closes the
+ * dead client from the control thread, or, for a hung server, abandons the
+ * stream instead of blocking forever (its memory is leaked on purpose, since
+ * a server that wakes up would call into it again).
  *
  * RtAudio 5.2 traps handled here (see shared/notes/rtaudio-jack.md):
  * - failures of start/stop/abort are only visible through rtaudio_error();
@@ -21,8 +21,9 @@
  * - with no server or card the backends print to stderr, so every call that
  *   may probe a backend runs with fd 2 pointed at /dev/null;
  * - on ALSA the user callback can still be running, or begin once more,
- *   after abortStream returns,
- *   so a gate of our own guarantees that process() never runs after stop.
+ *   after abortStream returns, so a gate of our own guarantees that
+ *   process() never runs after stop;
+ * - its JACK shutdown handling can abort the process (see jack_on_shutdown).
  *
  * Latency: RtAudio calls the user callback first and copies the JACK inputs
  * after it, so what the callback sees as input left the JACK graph one period
@@ -95,6 +96,7 @@ struct rt_impl {
     atomic_int gate_open;
     atomic_int inside;
     atomic_uint_fast64_t calls;   /* every invocation, gated or not */
+    atomic_int server_gone;       /* JACK: our shutdown handler ran */
 
     /* Control thread only. */
     int started;
@@ -236,6 +238,39 @@ out:
     return rc;
 }
 
+/* ---- JACK shutdown: ours instead of RtAudio's ---------------------------- *
+ *
+ * RtAudio's own JACK shutdown handler starts a thread that closes the stream
+ * while libjack's notification thread is still inside that handler, printing
+ * to std::cerr; jack_client_close then cancels the notification thread
+ * asynchronously, and the forced unwind through libstdc++ aborts the whole
+ * process ("terminate called without an active exception": measured in about
+ * 1 of 20 server losses). So while RtAudio opens a JACK stream for us, its
+ * jack_on_shutdown call is caught here (this definition interposes libjack's:
+ * librtaudio calls it through its PLT) and our handler, which only raises a
+ * flag, is registered instead. The control thread then stops and closes the
+ * client itself, as libjack's documentation asks. Calls made by anyone else
+ * are passed through untouched. */
+static _Thread_local struct rt_impl *jack_opening;
+
+static void jack_shutdown_handler(void *arg)
+{
+    struct rt_impl *r = arg;
+    atomic_store(&r->server_gone, 1);
+}
+
+void jack_on_shutdown(jack_client_t *client, JackShutdownCallback cb, void *arg)
+{
+    typedef void (*real_fn)(jack_client_t *, JackShutdownCallback, void *);
+    real_fn real = (real_fn)dlsym(RTLD_NEXT, "jack_on_shutdown");
+    if (!real)
+        return;
+    if (jack_opening)
+        real(client, jack_shutdown_handler, jack_opening);
+    else
+        real(client, cb, arg);
+}
+
 /* ---- audio thread -------------------------------------------------------- */
 
 static REEL_NONBLOCKING int rt_callback_rt(void *out, void *in, unsigned int frames,
@@ -286,7 +321,7 @@ static int rt_start(reel_device *d)
         snprintf(d->error, sizeof d->error, "%s: no process callback", r->api->label);
         return REEL_EINVAL;
     }
-    if (r->abandoned || !rtaudio_is_stream_open(r->h)) {
+    if (r->abandoned || atomic_load(&r->server_gone) || !rtaudio_is_stream_open(r->h)) {
         snprintf(d->error, sizeof d->error, "%s: the stream is gone (server stopped or hung)",
                  r->api->label);
         return REEL_EDEVICE;
@@ -312,11 +347,10 @@ static int rt_start(reel_device *d)
 }
 
 /* Closes the gate: after it returns process() is not running and will not be
- * called again, whatever RtAudio does. When a JACK server goes away, RtAudio's
- * own closing thread may end the process thread with an asynchronous
- * pthread_cancel (libjack's way of stopping it) anywhere, even inside our
- * callback, leaving `inside` raised for good; once the stream is closed that
- * thread is gone, so a closed stream ends the wait too. */
+ * called again, whatever RtAudio does. A closed stream ends the wait too:
+ * libjack stops its process thread with an asynchronous pthread_cancel, which
+ * could land inside our callback and leave `inside` raised for good, and a
+ * closed stream has no process thread left. */
 static void gate_close(struct rt_impl *r)
 {
     atomic_store(&r->gate_open, 0);
@@ -326,12 +360,11 @@ static void gate_close(struct rt_impl *r)
 
 enum { JACK_ALIVE, JACK_GONE, JACK_HUNG };
 
-/* JACK only, with the gate closed. When the server dies, RtAudio's shutdown
- * handler closes the stream on a thread of its own, and aborting at the same
- * time would race with it; when the server hangs, every call that reaches it
- * (abort, close, destroy) blocks for good. So before aborting, look: callbacks
- * still coming means alive; the stream closing by itself means gone; neither
- * for 2 s (or 8 periods) means hung. */
+/* JACK only, with the gate closed and no shutdown notice received. When the
+ * server hangs, every call that reaches it (abort, close, destroy) blocks for
+ * good. So before aborting, look: callbacks still coming means alive; the
+ * stream closed by RtAudio's own shutdown handler (should ours ever fail to
+ * be installed) means gone; neither for 2 s (or 8 periods) means hung. */
 static int jack_server_state(struct rt_impl *r, unsigned rate)
 {
     uint64_t c0 = atomic_load_explicit(&r->calls, memory_order_acquire);
@@ -355,7 +388,11 @@ static int rt_stop(reel_device *d)
         return 0;
     gate_close(r);
     r->started = 0;
-    if (r->api->api == RTAUDIO_API_UNIX_JACK) {
+    if (r->api->api == RTAUDIO_API_UNIX_JACK && atomic_load(&r->server_gone)) {
+        /* The client is dead; deactivating it fails at once (and is what
+         * abort does), then close releases it. */
+        snprintf(d->error, sizeof d->error, "JACK: server \"%s\" went away", jack_server_name());
+    } else if (r->api->api == RTAUDIO_API_UNIX_JACK) {
         switch (jack_server_state(r, d->info.rate)) {
         case JACK_GONE:
             snprintf(d->error, sizeof d->error, "JACK: server \"%s\" went away and closed the stream",
@@ -383,6 +420,8 @@ static int rt_stop(reel_device *d)
     /* Pairs with the callback's release increment: everything the callback
      * wrote happens-before what the control thread does next. */
     (void)atomic_load_explicit(&r->calls, memory_order_acquire);
+    if (atomic_load(&r->server_gone))
+        return 0;   /* stopped; d->error says why it cannot run again */
     return e ? REEL_EDEVICE : 0;
 }
 
@@ -408,7 +447,7 @@ static void rt_close(reel_device *d)
 static int rt_alive(const reel_device *d)
 {
     struct rt_impl *r = d->impl;
-    if (!r || r->abandoned || !rtaudio_is_stream_open(r->h))
+    if (!r || r->abandoned || atomic_load(&r->server_gone) || !rtaudio_is_stream_open(r->h))
         return 0;
     if (!r->started)
         return 1;
@@ -552,9 +591,11 @@ static int open_stream(reel_device *d, struct rt_impl *r, const reel_device_conf
 
     r->in_ch = want_in;
     r->out_ch = want_out;
+    jack_opening = jack ? r : NULL;
     int rc = rtaudio_open_stream(r->h, want_out ? &op : NULL, want_in ? &ip : NULL,
                                  RTAUDIO_FORMAT_FLOAT32, rate, &frames, rt_callback_rt, r,
                                  &opts, NULL);
+    jack_opening = NULL;
     e = rtaudio_error(r->h);
     if (rc != 0 || e)
         return reel_fail(errmsg, REEL_EDEVICE, "%s: cannot open \"%s\": %s", a->label,
@@ -616,6 +657,7 @@ int reel_device_rtaudio_open(reel_device *d, const reel_device_config *cfg,
     atomic_init(&r->gate_open, 0);
     atomic_init(&r->inside, 0);
     atomic_init(&r->calls, 0);
+    atomic_init(&r->server_gone, 0);
 
     int q = quiet_begin();
     int rc = open_stream(d, r, cfg, name, errmsg);
