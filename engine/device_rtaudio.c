@@ -182,9 +182,13 @@ static const char *jack_server_name(void)
     return s && *s ? s : "default";
 }
 
+/* Truncating copy; RtAudio's names are longer than our fields allow. */
 static void copy_str(char *dst, size_t size, const char *src)
 {
-    snprintf(dst, size, "%s", src ? src : "");
+    size_t n = src ? strnlen(src, size - 1) : 0;
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = 0;
 }
 
 /* Capture latency of the first output port and playback latency of the first

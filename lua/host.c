@@ -45,7 +45,8 @@ static void exe_relative(char *out, size_t size, const char *rel)
     if (!slash)
         return;
     *slash = 0;
-    snprintf(out, size, "%s/%s", exe, rel);
+    if (snprintf(out, size, "%s/%s", exe, rel) >= (int)size)
+        out[0] = 0; /* too long to be a usable path */
 }
 
 const char *reel_host_lua_dir(void)

@@ -119,6 +119,19 @@ static int t_roll(lua_State *L)
     return ok_or_fail(L, rc, err);
 }
 
+/* rec:start_device() -> true | nil, msg: runs the device (meters, monitoring)
+ * before a roll; JACK ports accept connections only once it runs. */
+static int t_start_device(lua_State *L)
+{
+    reel_recorder *r = rec_of(L);
+    char err[REEL_ERRMSG_MAX] = "";
+    sigset_t old;
+    lreel_block_signals(&old);
+    int rc = reel_recorder_start(r, err);
+    lreel_restore_signals(&old);
+    return ok_or_fail(L, rc, err);
+}
+
 /* rec:stop_roll() -> true */
 static int t_stop_roll(lua_State *L)
 {
@@ -341,6 +354,7 @@ const luaL_Reg lreel_transport_methods[] = {
     {"locate", t_locate},
     {"roll", t_roll},
     {"stop_roll", t_stop_roll},
+    {"start_device", t_start_device},
     {"finish_roll", t_finish_roll},
     {"poll", t_poll},
     {"transport", t_transport},

@@ -24,3 +24,6 @@ endfunction()
 
 reel_jack_c_test(jack_loopback)
 reel_jack_c_test(jack_server_lost OWN_SERVER)
+
+# An overdub through JACK lands on the original after latency compensation.
+reel_jack_test(integration.jack_overdub integration/jack_overdub.sh threaded)
