@@ -110,7 +110,9 @@ struct track {
 struct reel_capture {
     reel_capture_config cfg;
     struct track tracks[REEL_CAPTURE_MAX_TRACKS];
-    unsigned n_tracks;
+    /* Atomic: a track may be added while the device runs (meters); its slot
+     * is filled before the count that publishes it. */
+    atomic_uint n_tracks;
     char description[256];
     int has_description;
 
@@ -615,7 +617,8 @@ static int advance_state_rt(reel_capture *c, const reel_period *p)
 
 static void meter_rt(reel_capture *c, const reel_period *p)
 {
-    for (unsigned i = 0; i < c->n_tracks; i++)
+    unsigned n = atomic_load_explicit(&c->n_tracks, memory_order_acquire);
+    for (unsigned i = 0; i < n; i++)
         atomic_max_rt(&c->tracks[i].meter_bits, peak_rt(p, &c->tracks[i]));
 }
 
