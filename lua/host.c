@@ -1,6 +1,7 @@
 /* host.c: lua_State creation, library paths, error reporting, signals.
  *
- * One state per script, standard libraries opened, "reel.core" preloaded.
+ * One state per script, standard libraries opened, "reel.core" and
+ * "reel.tempo" preloaded.
  * package.path/cpath keep only absolute entries: the working directory (and
  * any other relative location) is never searched, so a stray evil.lua next
  * to a script or in the current directory cannot be picked up by require.
@@ -21,6 +22,9 @@
 
 #include <lauxlib.h>
 #include <lualib.h>
+
+/* ltempo.c: the "reel.tempo" module (the engine's tempo map). */
+int luaopen_reel_tempo(lua_State *L);
 
 /* ---- locations --------------------------------------------------------- */
 
@@ -220,6 +224,8 @@ lua_State *reel_host_new(void)
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
     lua_pushcfunction(L, luaopen_reel_core);
     lua_setfield(L, -2, "reel.core");
+    lua_pushcfunction(L, luaopen_reel_tempo);
+    lua_setfield(L, -2, "reel.tempo");
     lua_pop(L, 1);
 
     lua_getglobal(L, "os");

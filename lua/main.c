@@ -2,7 +2,7 @@
  *
  * Handles --help and --version itself, runs `reel run SCRIPT [ARGS...]`
  * through the script host, and dispatches every other `reel CMD ARGS...` to
- * the Lua command module reel/cli/CMD.lua (devices, record, ...), whose
+ * the Lua command module reel/cli/CMD.lua (devices, new, info, record), whose
  * return value is the exit status. Exit statuses: 0 success, 1 error,
  * 2 bad command line. The help text mirrors share/man/reel.1.
  *
@@ -19,12 +19,27 @@ static const char usage_text[] =
     "\n"
     "Commands:\n"
     "  devices [--json]          list audio APIs and devices (the virtual device always)\n"
+    "  new [OPTIONS] DIR         create session folder DIR (session.json, audio/)\n"
+    "  info [--json] DIR         show a session: tempo, sections, tracks, takes\n"
     "  record [OPTIONS] DIR      record every input channel into session folder DIR\n"
     "  run SCRIPT.lua [ARGS...]  run a Lua script with the reel library (require \"reel\")\n"
     "\n"
     "Options:\n"
     "  -h, --help                show this help\n"
     "  -V, --version             show the version\n"
+    "\n"
+    "new options (they override the template's values):\n"
+    "  --template T    a template: a name under share/templates (band) or a path\n"
+    "                  to a Lua file returning a data table\n"
+    "  --name NAME     the session's name (default: the folder's)\n"
+    "  --rate HZ       sample rate (default 48000)\n"
+    "  --tempo BPM     tempo in beats per minute (default 120)\n"
+    "  --meter N/D     meter (default 4/4)\n"
+    "  --format F      the session's take format: wav24 (default), wav32f, flac, rf64\n"
+    "A folder that already holds a session.json is never overwritten.\n"
+    "\n"
+    "info options:\n"
+    "  --json          print the session document as JSON\n"
     "\n"
     "record options:\n"
     "  --device SPEC   \"\" (auto: JACK when a server runs, else virtual), virtual,\n"

@@ -18,7 +18,10 @@
 -- atomically) and `audio/` with one file per track per take, named
 -- `<Track>_T<NN>.<ext>`. Take numbers count per track and are never reused:
 -- the next number is one more than the highest ever recorded in the session
--- file or present in `audio/`, so nothing is ever overwritten.
+-- file or present in `audio/`, so nothing is ever overwritten. The session
+-- object, session.json (loading, checking, saving), take numbering, sections
+-- and the tempo map live in `reel.session`; `reel.new` and `reel.open` are
+-- its `new` and `open`.
 --
 -- Threads: all of this runs on the script's (control) thread; recording
 -- happens on the engine's device and disk threads, which Lua never enters.
@@ -26,6 +29,7 @@
 
 local core = require "reel.core"
 local json = require "reel.json"
+local session = require "reel.session"
 
 local reel = {}
 
@@ -34,9 +38,6 @@ reel.version = core.version()
 
 --- The primitives module `reel.core` (see reel(1)).
 reel.core = core
-
-local SESSION_FILE = "session.json"
-local SESSION_FORMAT = 1
 
 -- ---------------------------------------------------------------- helpers
 
@@ -243,9 +244,9 @@ end
 
 -- ----------------------------------------------------------------- session
 
-local Session = {}
-Session.__index = Session
-Session.__name = "reel.session"
+-- The class of reel.session (scripts/reel/session.lua); the methods below
+-- (track, arm, record) are added to it.
+local Session = session.Session
 
 local function check_session(self, fname)
   if getmetatable(self) ~= Session then
@@ -282,7 +283,7 @@ local function normalize_input(v)
 end
 
 --- Opens the session folder dir, creating it (and dir/audio) if missing and
--- reading dir/session.json if present.
+-- reading dir/session.json if present (see `reel.session`'s `open_or_create`).
 -- @tparam string dir
 -- @treturn[1] Session
 -- @return[2] nil, message (cannot create the folder, unreadable session file)
@@ -293,49 +294,15 @@ function reel.session(dir)
   end
   local ok, err = core.mkdir_p(join(dir, "audio"))
   if not ok then return nil, err end
-  local s = setmetatable({
-    dir = dir,
-    tracks = json.array{},
-    takes = json.array{},
-    last_take = json.object{},   -- track -> highest take number ever used
-  }, Session)
-  local path = join(dir, SESSION_FILE)
-  if core.exists(path) then
-    local f, ferr = io.open(path, "rb")
-    if not f then return nil, ferr end
-    local text = f:read("a")
-    f:close()
-    local data, derr = json.decode(text)
-    if type(data) ~= "table" then
-      return nil, ("%s: not valid JSON (%s)"):format(path, derr or "not an object")
-    end
-    if data.reel_session ~= SESSION_FORMAT then
-      return nil, ("%s: not a reel session file (version %s)"):format(path, tostring(data.reel_session))
-    end
-    for _, t in ipairs(data.tracks or {}) do
-      local input = normalize_input(t.input)
-      if type(t.name) == "string" and input then
-        s.tracks[#s.tracks + 1] = { name = t.name, input = input, armed = true }
-      end
-    end
-    for _, t in ipairs(data.takes or {}) do
-      if type(t) == "table" then
-        for _, k in ipairs{ "gaps", "xrun_positions" } do
-          if type(t[k]) == "table" then json.array(t[k]) end
-        end
-        s.takes[#s.takes + 1] = t
-      end
-    end
-    for k, v in pairs(type(data.last_take) == "table" and data.last_take or {}) do
-      if type(k) == "string" and math.type(v) == "integer" then s.last_take[k] = v end
-    end
-  end
-  return s
+  return session.open_or_create(dir)
 end
 
-function Session:__tostring()
-  return ("reel.session (%s, %d tracks, %d takes)"):format(self.dir, #self.tracks, #self.takes)
-end
+--- Creates a session folder from a template and options; see
+-- `reel.session`'s `new`. Never overwrites an existing session.json.
+reel.new = session.new
+
+--- Opens an existing session folder; see `reel.session`'s `open`.
+reel.open = session.open
 
 local function find_track(self, name)
   for _, t in ipairs(self.tracks) do
@@ -386,49 +353,9 @@ function Session:arm(name, on)
   t.armed = on ~= false
 end
 
--- Highest take number used for track, from the session and from audio/.
-local function last_take_number(self, name, files)
-  local n = self.last_take[name] or 0
-  for _, t in ipairs(self.takes) do
-    if t.track == name and math.type(t.take) == "integer" and t.take > n then n = t.take end
-  end
-  local prefix = name .. "_T"
-  for _, f in ipairs(files) do
-    if f:sub(1, #prefix) == prefix then
-      local num = f:sub(#prefix + 1):match("^(%d+)%.")
-      num = num and math.tointeger(tonumber(num))
-      if num and num > n then n = num end
-    end
-  end
-  return n
-end
-
---- The number the next take of track `name` will get.
--- @tparam string name
--- @treturn integer
-function Session:next_take_number(name)
-  check_session(self, "next_take_number")
-  local files = core.list_dir(join(self.dir, "audio")) or {}
-  return last_take_number(self, name, files) + 1
-end
-
---- Writes dir/session.json atomically (temporary file, fsync, rename).
--- @treturn[1] true
--- @return[2] nil, message
-function Session:save()
-  check_session(self, "save")
-  local tracks = json.array{}
-  for i, t in ipairs(self.tracks) do
-    tracks[i] = { name = t.name, input = json.array{ table.unpack(t.input) } }
-  end
-  local data = {
-    reel_session = SESSION_FORMAT,
-    tracks = tracks,
-    takes = self.takes,
-    last_take = self.last_take,
-  }
-  return core.write_atomic(join(self.dir, SESSION_FILE), json.encode(data))
-end
+-- Highest take number used for track, from the session and from audio/
+-- (s:next_take_number and s:save are reel.session's).
+local last_take_number = session.last_take_number
 
 -- The one-line meter shown while recording on a terminal.
 local function draw_meter(elapsed, names, peaks, clip)

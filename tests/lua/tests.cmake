@@ -15,3 +15,19 @@ foreach(spec session core json tracking)
       ENVIRONMENT "${REEL_TEST_ENV}" TIMEOUT 300)
   endif()
 endforeach()
+
+# Session specs (tests/lua/session_*.lua): scripts/reel/session.lua and the
+# reel.tempo binding (lua/ltempo.c); session_record records, so it also runs
+# under TSan.
+foreach(spec tempo store api record)
+  set(_f ${CMAKE_CURRENT_SOURCE_DIR}/lua/session_${spec}.lua)
+  if(EXISTS ${_f})
+    add_test(NAME lua.session_${spec} COMMAND $<TARGET_FILE:reel> run ${_f})
+    set(_labels lua)
+    if(spec STREQUAL "record")
+      list(APPEND _labels threaded)
+    endif()
+    set_tests_properties(lua.session_${spec} PROPERTIES LABELS "${_labels}"
+      ENVIRONMENT "${REEL_TEST_ENV}" TIMEOUT 300)
+  endif()
+endforeach()

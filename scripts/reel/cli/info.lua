@@ -1,0 +1,149 @@
+--- `reel info DIR [--json]`: what a session holds: tempo map, sections with
+-- their positions and durations, markers, tracks, and per track its takes
+-- (number, status, start in bars:beats, length, peak, problems) with each
+-- take's facts. --json prints the session document instead, as `save` would
+-- write it (positions computed afresh). Reads only: nothing is written.
+-- Returns the exit status: 0, 1 (no such folder, not a session, a broken
+-- session.json), 2 bad command line.
+local reel = require "reel"
+local getopt = require "reel.getopt"
+local json = require "reel.json"
+
+local function usage_error(msg)
+  io.stderr:write("reel info: ", msg, "\nTry 'reel --help'.\n")
+  return 2
+end
+
+local opts, rest = getopt.parse({ ... }, { json = {} })
+if not opts then return usage_error(rest) end
+if #rest == 0 then return usage_error("missing DIR (the session folder)") end
+if #rest > 1 then return usage_error(("unexpected argument '%s' (only one DIR)"):format(rest[2])) end
+local dir = rest[1]
+if dir == "" then return usage_error("DIR must not be empty") end
+
+local s, err = reel.open(dir)
+if not s then
+  io.stderr:write("reel info: ", err, "\n")
+  return 1
+end
+
+if opts.json then
+  io.write(json.encode(s:document()))
+  return 0
+end
+
+local map = s:tempo_map()
+local rate = map:rate()
+
+-- 75.25 -> "1:15.250"
+local function clock(seconds)
+  local m = math.floor(seconds / 60)
+  return ("%d:%06.3f"):format(m, seconds - 60 * m)
+end
+
+local function plural(n, word)
+  return ("%d %s%s"):format(n, word, n == 1 and "" or "s")
+end
+
+local function bbt(sample)
+  local ok, text = pcall(map.format, map, sample)
+  return ok and text or "?"
+end
+
+local function num(x)
+  return ("%g"):format(x)
+end
+
+print(("Session   %s"):format(s.name))
+print(("Folder    %s"):format(dir))
+print(("Rate      %d Hz; takes written as %s"):format(rate, s.format))
+if s.latency and s.latency.round_trip then
+  print(("Latency   %d frames round trip (%.1f ms)"):format(s.latency.round_trip,
+    s.latency.round_trip * 1000 / rate))
+end
+for i, seg in ipairs(s:tempo()) do
+  print(("%-9s bar %-5d %s bpm %s, from %s (sample %d)"):format(i == 1 and "Tempo" or "",
+    seg.bar, num(seg.bpm), seg.meter, clock(seg.start / rate), seg.start))
+end
+
+local sections = s:sections()
+print("")
+if #sections == 0 then
+  print("Sections: none")
+else
+  print(("Sections (%d)"):format(#sections))
+  local w = 4
+  for _, r in ipairs(sections) do w = math.max(w, #r.label) end
+  for _, r in ipairs(sections) do
+    print(("  %-" .. w .. "s  %-7s %8s   %s - %s  %9.3f s   samples %d - %d"):format(r.label,
+      r.start_bbt, plural(r.length_bars, "bar"), clock(r.start / rate),
+      clock((r.start + r.length) / rate), r.seconds, r.start, r.start + r.length))
+  end
+end
+
+if #s.markers > 0 then
+  print("")
+  print(("Markers (%d)"):format(#s.markers))
+  for _, mk in ipairs(s.markers) do
+    print(("  %-12s %-9s %s (sample %d)"):format(mk.name, bbt(mk.start), clock(mk.start / rate), mk.start))
+  end
+end
+
+print("")
+if #s.tracks == 0 then
+  print("Tracks: none")
+else
+  print(("Tracks (%d)"):format(#s.tracks))
+  for _, t in ipairs(s.tracks) do
+    local facts = { (#t.input > 1 and "inputs " or "input ") .. table.concat(t.input, "+") }
+    if t.monitor then facts[#facts + 1] = "monitored" end
+    if t.gain_db and t.gain_db ~= 0 then facts[#facts + 1] = ("gain %+.1f dB"):format(t.gain_db) end
+    if t.pan and t.pan ~= 0 then facts[#facts + 1] = ("pan %+.2f"):format(t.pan) end
+    print(("  %-12s %s"):format(t.name, table.concat(facts, ", ")))
+  end
+end
+
+print("")
+if #s.takes == 0 then
+  print("Takes: none yet")
+  return 0
+end
+print(("Takes (%d)"):format(#s.takes))
+-- Tracks in their order, then tracks only takes name.
+local order, seen = {}, {}
+for _, t in ipairs(s.tracks) do
+  if not seen[t.name] then order[#order + 1], seen[t.name] = t.name, true end
+end
+for _, t in ipairs(s.takes) do
+  if not seen[t.track] then order[#order + 1], seen[t.track] = t.track, true end
+end
+for _, name in ipairs(order) do
+  local takes = s:takes{ track = name }
+  table.sort(takes, function(a, b) return a.take < b.take end)
+  if #takes == 0 then
+    print(("  %s: no takes"):format(name))
+  else
+    print(("  %s"):format(name))
+    for _, t in ipairs(takes) do
+      local problems = s:problems(t)
+      local seconds = t.seconds or (t.frames and t.rate and t.frames / t.rate)
+      print(("    T%02d  %-8s  %-10s %10s  peak %6s dBFS  %s"):format(t.take, t.status or "kept",
+        t.start and bbt(t.start) or "?", seconds and ("%.3f s"):format(seconds) or "?",
+        t.peak_db and reel.format_db(t.peak_db) or "?",
+        #problems > 0 and table.concat(problems, "; ") or "ok"))
+      local facts = { t.file }
+      if t.frames then
+        facts[#facts + 1] = ("%d frames at %s Hz"):format(t.frames, t.rate and tostring(t.rate) or "?")
+      end
+      if t.start then facts[#facts + 1] = ("start sample %d"):format(t.start) end
+      if t.format then facts[#facts + 1] = t.format end
+      if t.recorded then facts[#facts + 1] = "recorded " .. t.recorded end
+      if t.device then facts[#facts + 1] = "on " .. t.device end
+      if t.section then facts[#facts + 1] = "section " .. t.section end
+      if t.pass then facts[#facts + 1] = "pass " .. t.pass end
+      print("          " .. table.concat(facts, ", "))
+      if t.note then print(("          note: %s"):format(t.note)) end
+    end
+  end
+end
+return 0
