@@ -592,6 +592,12 @@ static int open_stream(reel_device *d, struct rt_impl *r, const reel_device_conf
     if (!jack)   /* JACK schedules its own thread */
         opts.flags |= RTAUDIO_FLAGS_SCHEDULE_REALTIME;
     copy_str(opts.name, sizeof opts.name, cfg->client_name ? cfg->client_name : "reel");
+    /* A client named like its server removes the server's socket and cuts
+     * the server off for everyone (jackd2 1.9.21, measured). */
+    if (jack && strcmp(opts.name, jack_server_name()) == 0)
+        return reel_fail(errmsg, REEL_EINVAL,
+                         "JACK: client name \"%s\" is the server's name; choose another (--name)",
+                         opts.name);
 
     r->in_ch = want_in;
     r->out_ch = want_out;

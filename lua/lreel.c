@@ -65,7 +65,19 @@ void lreel_block_signals(sigset_t *old)
     pthread_sigmask(SIG_BLOCK, &set, old);
 }
 
-void lreel_restore_signals(const sigset_t *old) { pthread_sigmask(SIG_SETMASK, old, NULL); }
+/* Restores the mask and then makes sure SIGINT/SIGTERM are deliverable here:
+ * libjack saves the mask it sees at the first client open and re-blocks that
+ * set when its last client closes, which would leave Ctrl-C blocked for good
+ * on the control thread (found by the capture benchmark). */
+void lreel_restore_signals(const sigset_t *old)
+{
+    pthread_sigmask(SIG_SETMASK, old, NULL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
 
 double lreel_db_of(float peak)
 {
@@ -274,7 +286,10 @@ static int rec_close(lua_State *L)
     if (r->rec) {
         reel_recorder *rec = r->rec;
         r->rec = NULL;
+        sigset_t old;
+        lreel_block_signals(&old);
         reel_recorder_close(rec);
+        lreel_restore_signals(&old);
     }
     return 0;
 }
