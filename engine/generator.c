@@ -1,5 +1,6 @@
 /* generator.c: the test and stand-in signals of generator.h (silence, sine,
- * white and pink noise, impulse train, exponential sweep).
+ * white and pink noise, impulse train, exponential sweep, maximum length
+ * sequence).
  *
  * reel_gen_create/destroy run on the control thread (they parse and
  * allocate). reel_gen_fill_rt runs on whichever single thread owns the
@@ -32,7 +33,25 @@
 #define NOISE_SEED 0x853c49e6748fea9bULL
 #define NOISE_INC 0xda3e39cb94b95bdbULL
 
-enum gen_kind { GEN_SILENCE, GEN_SINE, GEN_WHITE, GEN_PINK, GEN_IMPULSE, GEN_SWEEP };
+enum gen_kind { GEN_SILENCE, GEN_SINE, GEN_WHITE, GEN_PINK, GEN_IMPULSE, GEN_SWEEP, GEN_MLS };
+
+/* Primitive feedback polynomials, one per order (the maximal-length taps
+ * tabulated in Wikipedia's "Linear-feedback shift register" article); each
+ * mask has bit k-1 set for the term x^k. test_generator.c checks that every
+ * order's period is exactly 2^n - 1. */
+const unsigned long REEL_MLS_TAPS[REEL_MLS_MAX_ORDER + 1] = {
+    [10] = 0x240,   /* x^10 + x^7 + 1 */
+    [11] = 0x500,   /* x^11 + x^9 + 1 */
+    [12] = 0xe08,   /* x^12 + x^11 + x^10 + x^4 + 1 */
+    [13] = 0x1c80,  /* x^13 + x^12 + x^11 + x^8 + 1 */
+    [14] = 0x3802,  /* x^14 + x^13 + x^12 + x^2 + 1 */
+    [15] = 0x6000,  /* x^15 + x^14 + 1 */
+    [16] = 0xd008,  /* x^16 + x^15 + x^13 + x^4 + 1 */
+    [17] = 0x12000, /* x^17 + x^14 + 1 */
+    [18] = 0x20400, /* x^18 + x^11 + 1 */
+    [19] = 0x72000, /* x^19 + x^18 + x^17 + x^14 + 1 */
+    [20] = 0x90000, /* x^20 + x^17 + 1 */
+};
 
 struct reel_gen {
     enum gen_kind kind;
@@ -57,12 +76,17 @@ struct reel_gen {
     int sweep_flat;
     uint64_t length;     /* frames per sweep */
     uint64_t n;          /* frame within the current sweep */
+
+    /* mls: Galois LFSR state (never 0) and tap mask */
+    uint32_t lfsr;
+    uint32_t taps;
 };
 
-static const char *const gen_names[] = { "silence", "sine", "noise", "impulse", "sweep" };
+static const char *const gen_names[] = { "silence", "sine", "noise", "impulse", "sweep",
+                                         "mls" };
 
 #define GEN_USAGE "silence, sine:FREQ[:DB], noise[:white|pink][:DB], impulse:PERIOD[:DB], " \
-                  "sweep:F0:F1:SECONDS[:DB]"
+                  "sweep:F0:F1:SECONDS[:DB], mls:ORDER[:DB]"
 
 static size_t first_word_len(const char *spec)
 {
@@ -230,6 +254,25 @@ static int parse(reel_gen *g, const char *spec, char *buf, unsigned rate, char *
         }
         if (nf >= 5 && (rc = parse_level(spec, f[4], &g->level, errmsg)) < 0)
             return rc;
+    } else if (strcmp(name, "mls") == 0) {
+        g->kind = GEN_MLS;
+        max_fields = 3;
+        usage = "mls:ORDER[:DB]";
+        if (nf < 2)
+            return reel_fail(errmsg, REEL_EINVAL, "%s: missing order (%s, ORDER %d..%d)", spec,
+                             usage, REEL_MLS_MIN_ORDER, REEL_MLS_MAX_ORDER);
+        char *end;
+        unsigned long order = strtoul(f[1], &end, 10);
+        if (!(f[1][0] >= '0' && f[1][0] <= '9') || *end != '\0' || order < REEL_MLS_MIN_ORDER ||
+            order > REEL_MLS_MAX_ORDER)
+            return reel_fail(errmsg, REEL_EINVAL,
+                             "%s: order '%s' must be a whole number from %d to %d (period "
+                             "2^ORDER - 1 frames)", spec, f[1], REEL_MLS_MIN_ORDER,
+                             REEL_MLS_MAX_ORDER);
+        g->taps = (uint32_t)REEL_MLS_TAPS[order];
+        g->lfsr = 1;
+        if (nf >= 3 && (rc = parse_level(spec, f[2], &g->level, errmsg)) < 0)
+            return rc;
     } else {
         return reel_fail(errmsg, REEL_EINVAL, "'%s' is not a generator (%s)", name, GEN_USAGE);
     }
@@ -356,6 +399,20 @@ void reel_gen_fill_rt(reel_gen *g, float *dst, size_t frames)
                 n = 0;
         }
         g->n = n;
+        break;
+    }
+    case GEN_MLS: {
+        /* Galois LFSR, one bit per frame: bit 0 -> +level, bit 1 -> -level. */
+        float level = (float)g->level;
+        uint32_t s = g->lfsr, taps = g->taps;
+        for (size_t i = 0; i < frames; i++) {
+            uint32_t b = s & 1u;
+            dst[i] = b ? -level : level;
+            s >>= 1;
+            if (b)
+                s ^= taps;
+        }
+        g->lfsr = s;
         break;
     }
     }

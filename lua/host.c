@@ -25,6 +25,8 @@
 
 /* ltempo.c: the "reel.tempo" module (the engine's tempo map). */
 int luaopen_reel_tempo(lua_State *L);
+/* lcalibrate.c: the "reel.calibrate" module (latency measurement). */
+int luaopen_reel_calibrate(lua_State *L);
 
 /* ---- locations --------------------------------------------------------- */
 
@@ -226,6 +228,8 @@ lua_State *reel_host_new(void)
     lua_setfield(L, -2, "reel.core");
     lua_pushcfunction(L, luaopen_reel_tempo);
     lua_setfield(L, -2, "reel.tempo");
+    lua_pushcfunction(L, luaopen_reel_calibrate);
+    lua_setfield(L, -2, "reel.calibrate");
     lua_pop(L, 1);
 
     lua_getglobal(L, "os");

@@ -27,3 +27,5 @@ reel_jack_c_test(jack_server_lost OWN_SERVER)
 
 # An overdub through JACK lands on the original after latency compensation.
 reel_jack_test(integration.jack_overdub integration/jack_overdub.sh threaded)
+
+include(${CMAKE_CURRENT_LIST_DIR}/calibrate.cmake)

@@ -78,6 +78,9 @@ static void test_is_spec(void **state)
     assert_true(reel_gen_is_spec("noise:pink:-20"));
     assert_true(reel_gen_is_spec("impulse:100"));
     assert_true(reel_gen_is_spec("sweep:20:20000:5"));
+    assert_true(reel_gen_is_spec("mls:16"));
+    assert_true(reel_gen_is_spec("mls"));  /* a generator, even if malformed */
+    assert_false(reel_gen_is_spec("mlsx:16"));
     assert_false(reel_gen_is_spec("sine.wav"));
     assert_false(reel_gen_is_spec("/tmp/sine:440"));
     assert_false(reel_gen_is_spec("take.wav"));
@@ -336,6 +339,125 @@ static void test_sweep(void **state)
     free(x);
 }
 
+/* ---- mls ---- */
+
+/* The first 40 output bits of the order-10 LFSR (x^10 + x^7 + 1, Galois
+ * form, state 1), computed outside reel with a few lines of Python:
+ *     s, m = 1, 0x240
+ *     for _ in range(40): b = s & 1; print(b, end=""); s = (s >> 1) ^ (m if b else 0)
+ */
+static const char mls10_bits[] = "1000000100100010000011001001101000010010";
+
+static void test_mls_first_samples(void **state)
+{
+    (void)state;
+    size_t n = sizeof mls10_bits - 1;
+    float *x = alloc_f(n);
+    reel_gen *g = make("mls:10:-6", RATE);
+    fill_chunked(g, x, n);
+    float level = (float)db(-6.0);
+    for (size_t i = 0; i < n; i++) {
+        float want = mls10_bits[i] == '1' ? -level : level;
+        if (x[i] != want)
+            fail_msg("mls:10 sample %zu is %g, want %g", i, x[i], want);
+    }
+    reel_gen_destroy(g);
+
+    /* The default level is -12 dBFS, like the other generators. */
+    g = make("mls:10", RATE);
+    reel_gen_fill_rt(g, x, 1);
+    assert_true(x[0] == -(float)db(-12.0));
+    reel_gen_destroy(g);
+    free(x);
+}
+
+/* Every order: the sequence repeats after exactly 2^n - 1 frames and not
+ * before (the state returns to its start only then, which is what a
+ * primitive polynomial guarantees), a period holds 2^(n-1) samples of
+ * -level and 2^(n-1) - 1 of +level, and the samples satisfy the linear
+ * recurrence of the feedback polynomial. */
+static void test_mls_period_and_balance(void **state)
+{
+    (void)state;
+    for (unsigned order = REEL_MLS_MIN_ORDER; order <= REEL_MLS_MAX_ORDER; order++) {
+        size_t period = ((size_t)1 << order) - 1;
+        char spec[32];
+        snprintf(spec, sizeof spec, "mls:%u:-3", order);
+        float *x = alloc_f(2 * period + 1);
+        reel_gen *g = make(spec, RATE);
+        fill_chunked(g, x, 2 * period + 1);
+        float level = (float)db(-3.0);
+        size_t neg = 0, pos = 0;
+        for (size_t i = 0; i < period; i++) {
+            if (x[i] == -level)
+                neg++;
+            else if (x[i] == level)
+                pos++;
+            else
+                fail_msg("%s: sample %zu is %g, not +-%g", spec, i, x[i], level);
+        }
+        if (neg != ((size_t)1 << (order - 1)) || pos != ((size_t)1 << (order - 1)) - 1)
+            fail_msg("%s: %zu negative and %zu positive samples per period", spec, neg, pos);
+        /* Periodic: the second period repeats the first. */
+        for (size_t i = 0; i <= period; i++)
+            if (x[i + period] != x[i])
+                fail_msg("%s: sample %zu differs from sample %zu", spec, i + period, i);
+        /* Not periodic earlier: in an m-sequence every non-zero window of
+         * `order` samples occurs exactly once per period, so the window at
+         * 0 must occur once (a shorter period p would repeat it
+         * (2^n - 1) / p times). */
+        size_t seen = 0;
+        for (size_t i = 0; i < period; i++) {
+            size_t k = 0;
+            while (k < order && x[i + k] == x[k])
+                k++;
+            if (k == order)
+                seen++;
+        }
+        if (seen != 1)
+            fail_msg("%s: the first %u-sample window occurs %zu times per period", spec,
+                     order, seen);
+        /* Recurrence: for the Galois LFSR with mask m, the output bits obey
+         * b[i+n] = XOR over taps k < n of b[i + n - k] (k: the set bits of m
+         * read as x^k terms, below x^n), so whatever the implementation,
+         * the sequence is the m-sequence of that polynomial. */
+        unsigned long m = REEL_MLS_TAPS[order];
+        assert_true(m & (1ul << (order - 1)));
+        for (size_t i = 0; i + order < 2 * period + 1; i++) {
+            unsigned v = 0;
+            for (unsigned k = 1; k < order; k++)
+                if (m & (1ul << (k - 1)))
+                    v ^= x[i + order - k] < 0;
+            v ^= x[i] < 0; /* the constant term x^0 */
+            if (v != (unsigned)(x[i + order] < 0))
+                fail_msg("%s: recurrence broken at sample %zu", spec, i + order);
+        }
+        reel_gen_destroy(g);
+        free(x);
+    }
+}
+
+/* Periodic autocorrelation: N at lag 0, -1 at every other lag (levels
+ * factored out), the property that makes an MLS a measurement signal. */
+static void test_mls_autocorrelation(void **state)
+{
+    (void)state;
+    size_t period = 1023;
+    float *x = alloc_f(period);
+    reel_gen *g = make("mls:10:0", RATE);
+    reel_gen_fill_rt(g, x, period);
+    for (size_t lag = 0; lag < period; lag++) {
+        long sum = 0;
+        for (size_t i = 0; i < period; i++)
+            sum += (long)x[i] * (long)x[(i + lag) % period];
+        long want = lag == 0 ? (long)period : -1;
+        if (sum != want)
+            fail_msg("autocorrelation at lag %zu is %ld, want %ld", lag, sum, want);
+    }
+    reel_gen_destroy(g);
+    free(x);
+}
+
 /* ---- errors ---- */
 
 static void check_error(const char *spec, unsigned rate, const char *want_msg)
@@ -402,10 +524,25 @@ static void test_errors(void **state)
                 "sweep:20:20000:1:-6:7: too many fields (sweep:F0:F1:SECONDS[:DB])");
     check_error("click:120", RATE,
                 "'click' is not a generator (silence, sine:FREQ[:DB], noise[:white|pink][:DB], "
-                "impulse:PERIOD[:DB], sweep:F0:F1:SECONDS[:DB])");
+                "impulse:PERIOD[:DB], sweep:F0:F1:SECONDS[:DB], mls:ORDER[:DB])");
     check_error("", RATE,
                 "empty generator spec (silence, sine:FREQ[:DB], noise[:white|pink][:DB], "
-                "impulse:PERIOD[:DB], sweep:F0:F1:SECONDS[:DB])");
+                "impulse:PERIOD[:DB], sweep:F0:F1:SECONDS[:DB], mls:ORDER[:DB])");
+    check_error("mls", RATE, "mls: missing order (mls:ORDER[:DB], ORDER 10..20)");
+    check_error("mls:9", RATE,
+                "mls:9: order '9' must be a whole number from 10 to 20 (period 2^ORDER - 1 "
+                "frames)");
+    check_error("mls:21", RATE,
+                "mls:21: order '21' must be a whole number from 10 to 20 (period 2^ORDER - 1 "
+                "frames)");
+    check_error("mls:16.0", RATE,
+                "mls:16.0: order '16.0' must be a whole number from 10 to 20 (period 2^ORDER - 1 "
+                "frames)");
+    check_error("mls:-16", RATE,
+                "mls:-16: order '-16' must be a whole number from 10 to 20 (period 2^ORDER - 1 "
+                "frames)");
+    check_error("mls:16:1", RATE, "mls:16:1: level 1 dBFS is above 0 (full scale)");
+    check_error("mls:16:-6:1", RATE, "mls:16:-6:1: too many fields (mls:ORDER[:DB])");
     check_error("sine:440", 0, "sine:440: sample rate must be above 0");
 
     /* NULL errmsg is allowed. */
@@ -427,6 +564,9 @@ int main(void)
         cmocka_unit_test(test_noise_colour),
         cmocka_unit_test(test_silence),
         cmocka_unit_test(test_sweep),
+        cmocka_unit_test(test_mls_first_samples),
+        cmocka_unit_test(test_mls_period_and_balance),
+        cmocka_unit_test(test_mls_autocorrelation),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
