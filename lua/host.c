@@ -25,8 +25,12 @@
 
 /* ltempo.c: the "reel.tempo" module (the engine's tempo map). */
 int luaopen_reel_tempo(lua_State *L);
+/* lsys.c: the "reel.sys" module (free disk space, mount point, wall clock). */
+int luaopen_reel_sys(lua_State *L);
 /* lcalibrate.c: the "reel.calibrate" module (latency measurement). */
 int luaopen_reel_calibrate(lua_State *L);
+/* lsandbox.c: the "reel.sandbox" module (data chunks under limits). */
+int luaopen_reel_sandbox(lua_State *L);
 
 /* ---- locations --------------------------------------------------------- */
 
@@ -228,8 +232,12 @@ lua_State *reel_host_new(void)
     lua_setfield(L, -2, "reel.core");
     lua_pushcfunction(L, luaopen_reel_tempo);
     lua_setfield(L, -2, "reel.tempo");
+    lua_pushcfunction(L, luaopen_reel_sys);
+    lua_setfield(L, -2, "reel.sys");
     lua_pushcfunction(L, luaopen_reel_calibrate);
     lua_setfield(L, -2, "reel.calibrate");
+    lua_pushcfunction(L, luaopen_reel_sandbox);
+    lua_setfield(L, -2, "reel.sandbox");
     lua_pop(L, 1);
 
     lua_getglobal(L, "os");

@@ -2,7 +2,7 @@
  *
  * Handles --help and --version itself, runs `reel run SCRIPT [ARGS...]`
  * through the script host, and dispatches every other `reel CMD ARGS...` to
- * the Lua command module reel/cli/CMD.lua (devices, new, info, record), whose
+ * the Lua command module reel/cli/CMD.lua (devices, new, info, record, take), whose
  * return value is the exit status. Exit statuses: 0 success, 1 error,
  * 2 bad command line. The help text mirrors share/man/reel.1.
  *
@@ -22,6 +22,8 @@ static const char usage_text[] =
     "  new [OPTIONS] DIR         create session folder DIR (session.json, audio/)\n"
     "  info [--json] DIR         show a session: tempo, sections, tracks, takes\n"
     "  record [OPTIONS] DIR      record every input channel into session folder DIR\n"
+    "  take [OPTIONS] DIR        record takes into session DIR with the transport:\n"
+    "                            punch, loop passes, pre-roll, count-in, overdubs\n"
     "  run SCRIPT.lua [ARGS...]  run a Lua script with the reel library (require \"reel\")\n"
     "\n"
     "Options:\n"
@@ -55,10 +57,52 @@ static const char usage_text[] =
     "  --period N      frames per period (default 256; JACK uses its own)\n"
     "  --name CLIENT   JACK client name (default reel)\n"
     "  --no-connect    leave JACK ports unconnected\n"
+    "  --min-free SIZE keep SIZE free on the session's disk: refuse to start below\n"
+    "                  it, stop the take cleanly there (exit status 1); 500M, 2G,\n"
+    "                  1%, 0 (off); default 1% of the disk, at most 512M\n"
+    "  --status FILE   append a status line (time, elapsed, frames, xruns, overruns,\n"
+    "                  free disk, peaks) to FILE (- for stdout) at the start, every\n"
+    "                  --status-interval seconds (default 10) and at the end\n"
+    "  --status-interval N\n"
+    "                  seconds between status lines; without --status: to stdout\n"
+    "  --start-at TIME wait until TIME to start: HH:MM[:SS] (the next one) or\n"
+    "                  YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]; Ctrl-C while waiting cancels\n"
+    "  --stop-at TIME  stop at TIME (HH:MM counts from the start); with --seconds,\n"
+    "                  whichever comes first\n"
     "\n"
     "Tracks are named In1, In2, ...; takes go to DIR/audio/<Track>_T<NN>.<ext> with\n"
-    "the next free take number, never overwriting. Ctrl-C ends a recording and keeps\n"
-    "it. Exit status: 0 success, 1 error, 2 bad command line. See reel(1).\n";
+    "the next free take number, never overwriting.\n"
+    "\n"
+    "take options (POS: samples 96000, seconds 12.5s, bars:beats 9:1 or 9:2.5, or a\n"
+    "section name such as \"Chorus 2\"; inside the session, from 1:1 to the end of\n"
+    "its last section):\n"
+    "  --track NAME    a track to record, repeatable (default: all the session's)\n"
+    "  --from POS      where playback starts (default: the punch in or the loop\n"
+    "                  start, else 1:1)\n"
+    "  --to POS        where the transport stops (default: the punch out without a\n"
+    "                  loop, else when the passes are done or at Ctrl-C)\n"
+    "  --punch IN..OUT | --punch SECTION\n"
+    "                  record only from IN up to OUT, or over the section\n"
+    "  --loop A..B | --loop SECTION\n"
+    "                  cycle the range, one take per pass (with --punch inside it:\n"
+    "                  the punch range of each pass)\n"
+    "  --passes N      with --loop: stop after N passes (default: at Ctrl-C)\n"
+    "  --count-in BARS bars of click before the pre-roll, playback muted\n"
+    "  --preroll BARS  bars played before --from\n"
+    "  --click MODE    off, always or recording (count-in and recording rolls);\n"
+    "                  default: recording with a count-in, else off\n"
+    "  --latency FRAMES  round trip that aligns takes with the playback (default:\n"
+    "                  the session's latency, else what the device reports)\n"
+    "  --no-playback   do not play the selected takes of the other tracks\n"
+    "  --backing FILE[@POS]  also play a sound file from POS (default 1:1);\n"
+    "                  repeatable\n"
+    "  --device SPEC, --input SPEC  as for record\n"
+    "  --loopback OUT>IN[,OUT>IN...]  virtual device: cables from its outputs to its\n"
+    "                  inputs (a simulated rig, e.g. 1>1)\n"
+    "  --loopback-latency N  their round trip in frames (default: one period)\n"
+    "\n"
+    "Ctrl-C ends a recording and keeps it. Exit status: 0 success, 1 error (also a\n"
+    "take stopped by --min-free), 2 bad command line. See reel(1).\n";
 
 static void usage(FILE *f) { fputs(usage_text, f); }
 

@@ -9,6 +9,15 @@
 --     local takes = assert(s:record{ seconds = 30, format = "wav24" })
 --     for _, t in ipairs(takes) do print(t.file, t.seconds, t.peak_db) end
 --
+-- With the transport (reel.tracking): punch into a section against the
+-- selected takes of the other tracks, loop passes, count-in and click, with
+-- events delivered to handlers and coroutines (reel.events):
+--
+--     local s = assert(reel.open("sessions/song"))
+--     reel.on("take_end", function(ev) print(ev.file, ev.frames) end)
+--     assert(s:record{ tracks = { "Vox" }, punch = "Chorus 2", preroll = 1, count_in = 1 })
+--     assert(s:record{ tracks = { "Vox" }, loop = "Bridge", passes = 3 })
+--
 -- Conventions: misuse (a wrong type, an unknown option, an unknown track)
 -- raises an error that names the argument or option and points at the
 -- caller's line; failures of the outside world (no device, disk full, a
@@ -30,6 +39,8 @@
 local core = require "reel.core"
 local json = require "reel.json"
 local session = require "reel.session"
+local events = require "reel.events"
+local tracking = require "reel.tracking"
 
 local reel = {}
 
@@ -187,6 +198,9 @@ local device_spec = {
   name = "string",
   no_connect = "boolean",
   ring_seconds = "number",
+  outputs = "integer",
+  loopback = "string",
+  loopback_latency = "integer",
 }
 
 --- Describes the audio device to record from.
@@ -199,7 +213,10 @@ local device_spec = {
 --   `inputs` (virtual device sources: sound files or generator specs such as
 --   "sine:440:-12", "noise:pink:-20", "impulse:48000", "silence",
 --   "sweep:20:20000:4"), `channels`, `rate`, `period`, `name` (JACK client),
---   `no_connect`, `ring_seconds`.
+--   `no_connect`, `ring_seconds`, `outputs` (output channels to open),
+--   `loopback` (virtual device: simulated cables from outputs to inputs,
+--   "OUT>IN[,OUT>IN...]", e.g. "1>1") and `loopback_latency` (their round
+--   trip in frames; 0: one period).
 -- @treturn Device
 function reel.device(opts)
   if type(opts) == "string" then opts = { spec = opts } end
@@ -219,13 +236,16 @@ function Device:__tostring()
   return ("reel.device (%s)"):format(spec and spec ~= "" and spec or "auto")
 end
 
--- Opens the device for one take, with the take's file format.
-function Device:_open(format)
+-- Opens the device for one take, with the take's file format and, unless
+-- the description names a rate, the session's rate.
+function Device:_open(format, rate)
   local o = self.opts
   return core.open_recorder{
     device = o.spec, inputs = o.inputs, channels = o.channels and math.tointeger(o.channels),
-    rate = o.rate and math.tointeger(o.rate), period = o.period and math.tointeger(o.period),
+    rate = o.rate and math.tointeger(o.rate) or rate, period = o.period and math.tointeger(o.period),
     name = o.name, no_connect = o.no_connect, ring_seconds = o.ring_seconds, format = format,
+    outputs = o.outputs and math.tointeger(o.outputs), loopback = o.loopback,
+    loopback_latency = o.loopback_latency and math.tointeger(o.loopback_latency),
   }
 end
 
@@ -397,40 +417,104 @@ local record_spec = {
   progress = "function",
 }
 
---- Records one take on every armed track.
--- Opens the device, starts all armed tracks on the same frame, waits until
--- `seconds` have been recorded (exactly seconds * rate frames), Ctrl-C
--- (SIGINT/SIGTERM) arrives or `progress` returns false, then closes the files
--- and adds the takes to session.json. A Lua error raised meanwhile (in
--- `progress`, say) stops the take too: the files are closed valid and keep
--- what was recorded.
--- @tparam[opt] table opts `seconds` (default: until interrupted), `format`
---   ("wav24" default, "wav32f", "flac", "rf64"), `device` (a reel.device or
---   SPEC string; default the session's `device` field or auto), `meter`
---   (show a one-line peak meter; default: when stdout is a terminal),
---   `description` (BWF bext description), `progress` (function(p) called
---   about 20 times a second with p.seconds, p.frames and p.peaks_db; return
---   false to stop)
--- @treturn[1] {take,...} one take table per armed track: track, take (number),
---   file (relative to the session), path, format, rate, frames, seconds,
---   start, peak, peak_db, clipped, xruns, xrun_positions, overruns,
---   lost_frames, gaps; the list has `interrupted = true` when a signal ended it
--- @return[2] nil, message[, takes] (device failed, disk failed: the takes
---   written so far are kept and listed)
+--- Records takes: a plain timed take, or a roll of the transport (punch,
+-- loop passes, count-in, overdubs against the session's takes).
+--
+-- **Plain take** (only the options `seconds`, `format`, `device`, `meter`,
+-- `description`, `progress`): opens the device, starts all armed tracks on
+-- the same frame, waits until `seconds` have been recorded (exactly seconds
+-- * rate frames), Ctrl-C (SIGINT/SIGTERM) arrives or `progress` returns
+-- false, then closes the files and adds the takes to session.json. A take's
+-- `start` is the device frame it began on.
+--
+-- **Roll** (any of the options below; see reel.tracking): the transport
+-- plays the session timeline from `from` (less the pre-roll and count-in)
+-- and records between the punch points, or each pass of the loop, on the
+-- armed tracks (or `tracks`). Takes start and end exactly at those
+-- positions (`start` is the timeline sample, 0 = 1:1), one per track per
+-- pass, numbered on from each track's next free number. The selected take of
+-- every other track plays at its `start`, with its track's `gain_db` and
+-- `pan`; inputs of tracks with `monitor` are mixed into the outputs; the
+-- take is aligned with that playback by the round-trip latency, so an
+-- overdub lands on the sample it was played against. Positions (POS) are
+-- samples (integer), seconds ("12.5s"), bars:beats ("5:1", "5:2.5") or a
+-- section name (its start), at or after 1:1 and, when the session has
+-- sections, not after the end of the last one. Events are delivered
+-- meanwhile to `reel.on` handlers and `reel.wait`ing coroutines.
+--
+-- Either way a Lua error raised meanwhile (in `progress` or an event
+-- handler, say) stops the recording too: the files are closed valid, keep
+-- what was recorded and are listed in session.json; then the error goes on.
+-- @tparam[opt] table opts
+--   `seconds` (plain: the take's length, default until interrupted; roll:
+--   stop that long after `from`),
+--   `format` ("wav24", "wav32f", "flac", "rf64"; default the session's),
+--   `device` (a reel.device or SPEC string; default the session's `device`
+--   field or auto), `meter` (a one-line peak meter; default: when stdout is
+--   a terminal), `description` (BWF bext description), `progress`
+--   (function(p) called about 20 times a second with p.seconds, p.peaks_db
+--   and p.frames (plain) or p.position (roll); a plain take adds
+--   p.levels_db (per armed track, the peak since the previous call) and
+--   p.counts (a function returning the take's live {xruns, overruns,
+--   lost_frames}, summed over the tracks); return false to stop);
+--   roll options: `tracks` (list of track names; default the armed tracks),
+--   `from` (POS where playback starts; default the punch in, the loop start,
+--   else 1:1), `to` (POS where the transport stops), `punch` ({IN, OUT} or a
+--   section name: record only there; without a loop the roll stops at OUT
+--   unless `to` says otherwise), `loop` ({A, B} or a section name: cycle,
+--   one take per pass), `passes` (with a loop: stop after N), `count_in`
+--   (bars of click before the pre-roll; playback is muted), `preroll` (bars
+--   played before `from`, or the POS to start playing at), `click` ("off",
+--   "always", "recording": during the count-in and while recording; default
+--   "recording" with a count-in, else "off"; never recorded except through
+--   the device's inputs), `click_level_db`, `click_outputs` ({1, 2}),
+--   `against` ("selected" default, or "none"/false: no takes play),
+--   `backing` (list of {file=, at=POS, gain_db=, pan=}), `monitor` ({Vox =
+--   true} or {Vox = {gain_db=, pan=}}; default each track's `monitor`,
+--   `gain_db`, `pan`), `monitor_outputs` ({1, 2}), `latency` (round trip in
+--   frames; default the session's `latency.round_trip`, else what the
+--   device reports)
+-- @treturn[1] {take,...} one take table per track (per pass, in pass order):
+--   track, take (number), file (relative to the session), path, format,
+--   rate, frames, seconds, start, peak, peak_db, clipped, xruns,
+--   xrun_positions, overruns, lost_frames, gaps; rolls add pass, start_bbt,
+--   section (when `punch` or `loop` named one), latency, status ("kept");
+--   the list has `interrupted = true` when a signal ended it
+-- @return[2] nil, message[, takes] (device failed, a folder cannot be
+--   written, the disk is full, a file to play is missing: the takes written
+--   so far are kept and listed)
 function Session:record(opts)
   check_session(self, "record")
+  if tracking.is_roll(opts) then
+    local ok, plan = pcall(tracking.plan, self, opts)
+    if not ok then tracking.reraise(plan, 2) end
+    local device = opts.device or self.device or reel.device()
+    if type(device) == "string" then device = reel.device(device) end
+    if getmetatable(device) ~= Device then
+      misuse(("bad option 'device' (reel.device or device SPEC string expected, got %s)")
+        :format(typename(device)))
+    end
+    local meter = opts.meter
+    if meter == nil then meter = core.isatty(io.stdout) end
+    local fixed_rate = self.rate ~= nil or #self.takes > 0
+    return tracking.run(self, plan, {
+      open = function(format, rate) return device:_open(format, fixed_rate and rate or nil) end,
+      replan = function() return tracking.plan(self, opts) end,
+      draw_meter = draw_meter, meter = meter, progress = opts.progress,
+    })
+  end
   opts = check_options(opts, record_spec)
   local armed = {}
   for _, t in ipairs(self.tracks) do
     if t.armed then armed[#armed + 1] = t end
   end
   if #armed == 0 then misuse("record: no track is armed (declare one with s:track{...})") end
-  local format = opts.format or "wav24"
+  local format = opts.format or self.format or "wav24"
   local ext = core.format_ext(format)
   local device = opts.device or self.device or reel.device()
   if type(device) == "string" then device = reel.device(device) end
 
-  local rec <close>, err = device:_open(format)
+  local rec <close>, err = device:_open(format, self.rate)
   if not rec then return nil, err end
   local info = rec:info()
 
@@ -503,6 +587,19 @@ function Session:record(opts)
   for i, t in ipairs(armed) do names[i] = t.name end
   local peaks, clip, shown = {}, {}, core.now()
   local interrupted, failure = false, nil
+  -- For progress: the take's live problem counts, on demand (cheap enough
+  -- for a status line, too dear to compute 20 times a second unasked).
+  local function live_counts()
+    local x, o, l = 0, 0, 0
+    for _, idx in ipairs(index) do
+      local s = rec:take_stats(idx)
+      if s then
+        if s.xruns > x then x = s.xruns end
+        o, l = o + s.overruns, l + s.lost_frames
+      end
+    end
+    return { xruns = x, overruns = o, lost_frames = l }
+  end
   while true do
     local st = rec:status()
     for i, idx in ipairs(index) do
@@ -516,9 +613,13 @@ function Session:record(opts)
     if core.interrupted() then interrupted = true break end
     local elapsed = st.frames / info.rate
     if opts.progress then
-      local pdb = {}
-      for i in ipairs(index) do pdb[i] = db(peaks[i] or 0) end
-      if opts.progress{ seconds = elapsed, frames = st.frames, peaks_db = pdb } == false then break end
+      local pdb, ldb = {}, {}
+      for i, idx in ipairs(index) do
+        pdb[i] = db(peaks[i] or 0)
+        ldb[i] = db(st.meters[idx] or 0)
+      end
+      if opts.progress{ seconds = elapsed, frames = st.frames, peaks_db = pdb, levels_db = ldb,
+                        counts = live_counts } == false then break end
     end
     if meter and core.now() - shown >= 0.2 then
       draw_meter(elapsed, names, peaks, clip)
@@ -534,6 +635,43 @@ function Session:record(opts)
   if failure then return nil, failure, takes end
   return takes
 end
+
+--- Checks the options of a roll as `record` would and resolves every
+-- position, without opening the device or writing anything: a dry run.
+-- Raises on the same mistakes as `record`.
+-- @tparam table opts as for `record` (roll options)
+-- @treturn table the plan: `tracks`, `from`, `preroll`, `count_in` (frames),
+--   `punch_in`, `punch_out`, `loop_start`, `loop_end`, `passes`, `autostop`
+--   (samples or nil), `section`, `click`, `against`, `backing`, `monitor`,
+--   `latency`, `format`, `rate`
+function Session:check_record(opts)
+  check_session(self, "check_record")
+  local ok, plan = pcall(tracking.plan, self, opts)
+  if not ok then tracking.reraise(plan, 2) end
+  return plan
+end
+
+-- ------------------------------------------------------------------ events
+
+--- Calls fn(event) for every event `name` while recordings run; see
+-- reel.events for the events and their fields.
+-- @tparam string name "rolling", "take_start", "take_end", "loop",
+--   "stopped", "xrun", "overrun" or "clip"
+-- @tparam function fn
+-- @return a handle: `h:off()` removes the handler (also `<close>`)
+reel.on = events.on
+
+--- Inside a coroutine started with `reel.spawn`: waits for the next event
+-- `name` and returns it, or nil, "timeout" after `timeout` seconds.
+reel.wait = events.wait
+
+--- Starts fn(...) as a coroutine that may `reel.wait`; it runs at once up to
+-- its first wait, and the event loop of each recording resumes it.
+reel.spawn = events.spawn
+
+--- Stops the recording in progress, keeping its takes (from a handler or a
+-- spawned coroutine).
+reel.stop = events.stop
 
 -- Exposed for reel.cli.* and tests.
 reel.Session = Session

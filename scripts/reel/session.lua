@@ -57,9 +57,8 @@
 -- more than the highest number in `last_take`, in `takes` or among the files
 -- in `audio/`, so no file is ever overwritten.
 --
--- Templates (`reel.new(dir, "band")`) are Lua chunks returning a data table.
--- They are loaded in text mode with an empty environment, strings without
--- methods, and a budget of instructions and memory; see `load_template`.
+-- Templates (`reel.new(dir, "band")`) are Lua chunks returning a data table,
+-- loaded in a sandbox and checked by `reel.template`; see `load_template`.
 --
 -- Conventions (as in reel): misuse (a wrong type, an unknown option, an
 -- unknown track or section name) raises an error naming the argument at the
@@ -1242,10 +1241,6 @@ end
 
 -- ------------------------------------------------------------ templates
 
-local TEMPLATE_MAX_BYTES = 1 << 20
-local TEMPLATE_BUDGET = 1000000        -- VM instructions
-local TEMPLATE_MEMORY = 16 * 1024      -- KiB the template may allocate
-
 -- The setup a template or reel.new's options give. In `where`, fields are
 -- named as in the table ("tracks[2].input").
 local SETUP_FIELDS = { "name", "rate", "format", "tempo", "meter", "tracks", "sections" }
@@ -1320,108 +1315,25 @@ local function check_setup(t, extra_keys)
   end
 end
 
--- Runs fn without globals, string methods or unbounded time and memory.
--- Returns its first result, or nil and "chunkname:line: message".
-local function run_sandboxed(fn, chunkname)
-  local co = coroutine.create(fn)
-  local base = collectgarbage("count")
-  local steps = 0
-  local format, getinfo, count = string.format, debug.getinfo, collectgarbage
-  -- Strings have no methods while the chunk runs: no string.format here.
-  debug.sethook(co, function()
-    steps = steps + 1
-    local why
-    if steps > TEMPLATE_BUDGET then
-      why = format("runs too long (more than %d instructions)", TEMPLATE_BUDGET)
-    elseif count("count") - base > TEMPLATE_MEMORY then
-      why = format("uses too much memory (more than %d MiB)", TEMPLATE_MEMORY // 1024)
-    end
-    if why then
-      local info = getinfo(2, "l")
-      error(format("%s:%d: template %s", chunkname, info and info.currentline or 0, why), 0)
-    end
-  end, "", 1)
-  local smt = getmetatable("")
-  local index = smt.__index
-  smt.__index = nil
-  local ok, res = coroutine.resume(co)
-  smt.__index = index
-  if not ok then
-    collectgarbage()
-    return nil, tostring(res)
-  end
-  return res
-end
-
---- The templates shipped under share/templates/.
+--- The templates shipped under share/templates/ (see `reel.template`).
 -- @treturn {string,...} names, sorted
 function M.templates()
-  local share = core.share_dir()
-  local names = {}
-  for _, f in ipairs(share and core.list_dir(join(share, "templates")) or {}) do
-    local n = f:match("^(.+)%.lua$")
-    if n then names[#names + 1] = n end
-  end
-  return names
+  return require("reel.template").list()
 end
 
---- Loads a template: a Lua chunk that returns a data table such as
---
---     return {
---       name = "Four-piece band", rate = 48000, format = "wav24",
---       tempo = 120, meter = "4/4",
---       tracks = { { name = "Kick", input = 1 }, { name = "OH", input = { 3, 4 } },
---                  { name = "Vox", input = 7, monitor = true } },
---       sections = { { "Intro", 4 }, { "Verse", 16 }, { "Chorus", 8 } },
---     }
---
--- Every field is optional. The chunk runs in text mode (no bytecode) with an
--- empty environment (no functions at all, and strings have no methods) and
--- is stopped after a million instructions or 16 MiB.
+--- Loads a template by name or path: `reel.template`'s `load` (sandboxed,
+-- composed with what it extends, every field checked).
 -- @tparam string spec a path (containing "/" or ending in ".lua"), or the
 --   name of a template under share/templates/ ("band")
--- @treturn[1] table the template's data, checked
+-- @treturn[1] table the template's data
 -- @treturn[1] string the file it came from
--- @return[2] nil, message: "T:LINE: message" for errors in the chunk,
---   "T: field: complaint" for wrong data
+-- @return[2] nil, message ("FILE:LINE: field: what", a line per mistake)
 function M.load_template(spec)
   if type(spec) ~= "string" or spec == "" then
     misuse(("bad argument #1 to 'load_template' (template name or path expected, got %s)")
       :format(spec == "" and "empty string" or typename(spec)))
   end
-  local path = spec
-  if not spec:find("/", 1, true) and not spec:find("%.lua$") then
-    local share = core.share_dir()
-    path = share and join(share, "templates/" .. spec .. ".lua")
-    if not path or not core.exists(path) then
-      local names = M.templates()
-      return nil, ("template '%s' not found (%s); give a path such as ./%s.lua for a template "
-        .. "of your own"):format(spec, #names > 0 and "templates: " .. table.concat(names, ", ")
-        or "no templates installed", spec)
-    end
-  end
-  local src, err = read_file(path)
-  if not src then return nil, err end
-  if #src > TEMPLATE_MAX_BYTES then
-    return nil, ("%s: template larger than %d bytes"):format(path, TEMPLATE_MAX_BYTES)
-  end
-  local fn, lerr = load(src, "=" .. path, "t", {})
-  if not fn then
-    -- Syntax errors come as "path:line: ..."; a refused binary chunk without
-    -- a place.
-    if lerr:sub(1, #path + 1) ~= path .. ":" then lerr = path .. ": " .. lerr end
-    return nil, lerr
-  end
-  local data, rerr = run_sandboxed(fn, path)
-  if rerr then return nil, rerr end
-  if type(data) ~= "table" then
-    return nil, ("%s: a template returns a table, this one returned %s"):format(path, jtype(data))
-  end
-  local ok, e = catch(check_setup, data)
-  if not ok then
-    return nil, e.where and ("%s: %s: %s"):format(path, e.where, e.msg) or ("%s: %s"):format(path, e.msg)
-  end
-  return data, path
+  return require("reel.template").load(spec)
 end
 
 -- ------------------------------------------------------------ new
@@ -1491,6 +1403,9 @@ function M.new(dir, opts)
   for i, sec in ipairs(setup.sections or {}) do
     s._sections[i] = { name = sec[1], bar = bar, length_bars = math.tointeger(sec[2]) }
     bar = bar + sec[2]
+  end
+  for _, k in ipairs{ "description", "groups", "take_policy" } do   -- kept as they are
+    if setup[k] ~= nil then s._extra[k] = setup[k] end
   end
   local sok, serr = s:save()
   if not sok then return nil, serr end

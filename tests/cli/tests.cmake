@@ -3,9 +3,12 @@
 foreach(t help_version bad_options run_errors no_cwd_path devices demo install_layout info_errors)
   reel_script_test(cli.${t} cli/${t}.sh cli)
 endforeach()
-foreach(t record_exact record_pad take_numbers interrupt kill9 lua_error_recording meter_tty new_info)
+foreach(t record_exact record_pad take_numbers interrupt kill9 lua_error_recording meter_tty new_info
+          take_punch_loop take_errors long_status long_schedule long_disk_full)
   reel_script_test(cli.${t} cli/${t}.sh cli threaded realtime)
 endforeach()
+# 4.3 GB into /dev/shm: a take crossing 4 GiB (RF64) checked sample by sample.
+reel_script_test(cli.long_4gib cli/long_4gib.sh cli slow)
 
 # Needs the JACK dummy server that tests/integration's fixture starts.
 if(COMMAND reel_jack_test AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/integration/jack_server.sh)
