@@ -37,6 +37,7 @@
 -- Threads: the script's (control) thread.
 -- @module reel.tracking
 
+local latency_profile = require "reel.latency"
 local core = require "reel.core"
 local json = require "reel.json"
 local session = require "reel.session"
@@ -556,8 +557,15 @@ function M.run(s, p, ctx)
   end
   local cok, cerr = rec:set_click(p.click)
   if not cok then return nil, "click: " .. cerr end
-  if p.latency then
-    local lok, lerr2 = rec:set_latency(p.latency)
+  -- Latency: the option, else the session's, else the device's calibrated
+  -- round trip (reel calibrate's profile), else what the device reports.
+  -- The virtual device reports its simulated round trip exactly, so a
+  -- profile never overrides it.
+  local rinfo = rec:info()
+  local want_latency = p.latency
+    or (rinfo.api ~= "virtual" and latency_profile.profile(rinfo) or nil)
+  if want_latency then
+    local lok, lerr2 = rec:set_latency(want_latency)
     if not lok then return nil, lerr2 end
   end
   local latency = rec:transport().latency
