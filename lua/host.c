@@ -1,7 +1,8 @@
 /* host.c: lua_State creation, library paths, error reporting, signals.
  *
- * One state per script, standard libraries opened, "reel.core" and
- * "reel.tempo" preloaded.
+ * One state per script, standard libraries opened, the C modules preloaded
+ * ("reel.core", "reel.tempo", "reel.sys", "reel.calibrate", "reel.sandbox",
+ * "reel.analysis").
  * package.path/cpath keep only absolute entries: the working directory (and
  * any other relative location) is never searched, so a stray evil.lua next
  * to a script or in the current directory cannot be picked up by require.
@@ -31,6 +32,8 @@ int luaopen_reel_sys(lua_State *L);
 int luaopen_reel_calibrate(lua_State *L);
 /* lsandbox.c: the "reel.sandbox" module (data chunks under limits). */
 int luaopen_reel_sandbox(lua_State *L);
+/* lanalysis.c: the "reel.analysis" module (levels, comparisons of sound files). */
+int luaopen_reel_analysis(lua_State *L);
 
 /* ---- locations --------------------------------------------------------- */
 
@@ -238,6 +241,8 @@ lua_State *reel_host_new(void)
     lua_setfield(L, -2, "reel.calibrate");
     lua_pushcfunction(L, luaopen_reel_sandbox);
     lua_setfield(L, -2, "reel.sandbox");
+    lua_pushcfunction(L, luaopen_reel_analysis);
+    lua_setfield(L, -2, "reel.analysis");
     lua_pop(L, 1);
 
     lua_getglobal(L, "os");
