@@ -162,7 +162,7 @@ local CAPTURE_OPTS = {
   rate = "integer", period = "integer", name = "string", no_connect = "boolean",
   channels = "integer", outputs = "integer", record = channel_list, output = "integer",
   play = "string", play_frames = "integer", frames = "integer", seconds = "number",
-  dir = "string", open = "function",
+  dir = "string", open = "function", connect = "boolean",
 }
 
 --- Plays a signal on one output while recording inputs: the primitive
@@ -260,6 +260,18 @@ function M.capture(o)
   end
   local ok, lerr = rec:set_latency(0)
   if not ok then return fail(lerr) end
+  if o.connect and info.api == "jack" and o.output then
+    -- The loop as a JACK connection (a cable in software): ports accept
+    -- connections only once the client runs.
+    local sok, serr = rec:start_device()
+    if not sok then return fail(serr) end
+    local client = o.name or "reel"
+    local src = ("%s:outport %d"):format(client, o.output - 1)
+    local dst = ("%s:inport %d"):format(client, o.record[1] - 1)
+    if not os.execute(("jack_connect '%s' '%s'"):format(src, dst)) then
+      return fail(("cannot connect '%s' to '%s' (is jack_connect installed?)"):format(src, dst))
+    end
+  end
   ok, err = rec:roll{ from = 0, record = true, autostop = frames, takes = takes,
                       description = "reel regress/check" }
   if not ok then return fail(err) end
@@ -302,6 +314,7 @@ local RECORD_OPTS = {
   rate = "integer", period = "integer", name = "string", no_connect = "boolean",
   stimulus = "string", seconds = "number", output = "integer", input = "integer",
   align = "boolean", max_latency = "integer", path = "string", format = "string",
+  connect = "boolean",
 }
 
 --- Records a stimulus through the rig into a new file.
@@ -357,7 +370,8 @@ function M.record(o)
   local cap, cerr = M.capture{
     device = o.device, sources = o.sources, loopback = o.loopback,
     loopback_latency = o.loopback_latency, rate = o.rate, period = o.period, name = o.name,
-    no_connect = o.no_connect, record = { input }, output = o.output, dir = dir,
+    no_connect = o.no_connect or o.connect, connect = o.connect,
+    record = { input }, output = o.output, dir = dir,
     play = o.output and o.stimulus or nil,
     open = function(info)
       max_latency = o.max_latency or info.rate

@@ -625,7 +625,7 @@ end
 
 local CHECK_OPTS = { device = "string", sources = "table", loopback = "string",
   loopback_latency = "number", rate = "number", period = "number", name = "string",
-  seconds = "number", no_connect = "boolean" }
+  seconds = "number", no_connect = "boolean", connect = "boolean" }
 
 --- The device a check opens: `opts` first, then the rig's. The simulated
 -- rig (sources, loopback) applies to the virtual device only; asking for
@@ -649,7 +649,7 @@ function M.device_options(r, opts)
   if loopback == "" then loopback, latency = nil, nil end
   return { device = spec, sources = sources, loopback = loopback, loopback_latency = latency,
            rate = opts.rate or r.rate, period = opts.period or r.period, name = opts.name,
-           no_connect = opts.no_connect }
+           no_connect = opts.no_connect or opts.connect }
 end
 
 -- The input checks of one recorded input; adds rows through add().
@@ -824,7 +824,7 @@ function M.check(r, opts)
     local max_lat = r.loop_max_latency
     local cap, cerr = capture{
       record = { loop.input }, output = loop.output, play = ("mls:%d:%g"):format(order, level),
-      play_frames = mls_frames,
+      play_frames = mls_frames, connect = opts.connect or nil,
       open = function(info)
         max_lat = max_lat or math.max(info.rate, loop.latency and 2 * loop.latency[2] or 0)
         return { frames = mls_frames + max_lat }

@@ -29,3 +29,6 @@ reel_jack_c_test(jack_server_lost OWN_SERVER)
 reel_jack_test(integration.jack_overdub integration/jack_overdub.sh threaded)
 
 include(${CMAKE_CURRENT_LIST_DIR}/calibrate.cmake)
+
+# reel check and reel regress against a JACK dummy server.
+reel_jack_test(integration.jack_check integration/jack_check.sh threaded)

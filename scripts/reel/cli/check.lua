@@ -35,7 +35,7 @@ local opts, rest = getopt.parse({ ... }, {
   device = { value = true }, json = {}, junit = { value = true }, seconds = { value = true },
   input = { value = true, list = true }, loopback = { value = true },
   ["loopback-latency"] = { value = true }, rate = { value = true }, period = { value = true },
-  name = { value = true }, ["no-connect"] = {},
+  name = { value = true }, ["no-connect"] = {}, connect = {},
 })
 if not opts then return usage_error(rest) end
 if #rest > 1 then return usage_error(("unexpected argument '%s' (only one RIG)"):format(rest[2])) end
@@ -103,7 +103,7 @@ end
 
 local check_opts = { device = opts.device, sources = opts.input, loopback = opts.loopback,
   loopback_latency = lb_latency, rate = rate, period = period, name = opts.name,
-  seconds = seconds, no_connect = opts["no-connect"] or nil }
+  seconds = seconds, no_connect = opts["no-connect"] or nil, connect = opts.connect or nil }
 
 local function failure(msg, partial)
   if opts.json then

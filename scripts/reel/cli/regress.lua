@@ -97,7 +97,7 @@ local opts, rest = getopt.parse(args, {
   format = { value = true }, device = { value = true }, input = { value = true, list = true },
   loopback = { value = true }, ["loopback-latency"] = { value = true }, rate = { value = true },
   period = { value = true }, name = { value = true }, json = {}, against = { value = true },
-  tolerance = { value = true, list = true },
+  tolerance = { value = true, list = true }, connect = {},
 })
 if not opts then return usage_error(rest) end
 if #rest == 0 then return usage_error("record needs FILE (the recording to write)") end
@@ -113,7 +113,8 @@ local function integer_option(name, min, max)
   return n
 end
 local o = { path = rest[1], stimulus = opts.stimulus, sources = opts.input,
-            loopback = opts.loopback, name = opts.name, format = opts.format }
+            loopback = opts.loopback, name = opts.name, format = opts.format,
+            connect = opts.connect or nil }
 for _, spec in ipairs{ { "out", "output", 1, 1024 }, { "in", "input", 1, 1024 },
                        { "max-latency", "max_latency", 64, 1 << 20 },
                        { "loopback-latency", "loopback_latency", 1, 1 << 20 },
