@@ -483,9 +483,27 @@ local record_spec = {
 -- @return[2] nil, message[, takes] (device failed, a folder cannot be
 --   written, the disk is full, a file to play is missing: the takes written
 --   so far are kept and listed)
+--- Plays the session with the transport without recording: the selected
+-- takes and backing files from `from` (default 1:1) to `to`, or around a
+-- `loop` for `passes`, with pre-roll, count-in, click and monitoring as for
+-- a recording roll (`record`'s options except `tracks`). Returns an empty
+-- list of takes, or nil and a message.
+-- @tparam table opts
+function Session:play(opts)
+  check_session(self, "play")
+  if type(opts) ~= "table" then
+    misuse(("bad argument #1 to 'play' (table of options expected, got %s)"):format(typename(opts)))
+  end
+  if opts.tracks ~= nil then misuse("bad option 'tracks' (play records nothing)") end
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  o.play_only = true
+  return self:record(o)
+end
+
 function Session:record(opts)
   check_session(self, "record")
-  if tracking.is_roll(opts) then
+  if tracking.is_roll(opts) or (type(opts) == "table" and opts.play_only) then
     local ok, plan = pcall(tracking.plan, self, opts)
     if not ok then tracking.reraise(plan, 2) end
     local device = opts.device or self.device or reel.device()

@@ -97,7 +97,7 @@ M.ROLL_OPTIONS = {
 }
 -- Options shared with the plain timed take.
 local COMMON = { seconds = true, format = true, device = true, meter = true, description = true,
-                 progress = true }
+                 progress = true, play_only = true }
 
 local roll_option = {}
 for _, k in ipairs(M.ROLL_OPTIONS) do roll_option[k] = true end
@@ -268,7 +268,7 @@ function M.plan(s, opts)
       seen[name] = true
       tracks[#tracks + 1] = t
     end
-  else
+  elseif not opts.play_only then
     for _, t in ipairs(s.tracks) do
       if t.armed then tracks[#tracks + 1], seen[t.name] = t, true end
     end
@@ -277,6 +277,7 @@ function M.plan(s, opts)
     end
   end
   p.tracks = tracks
+  p.play_only = opts.play_only and true or nil
 
   -- punch and loop ranges
   local section
@@ -617,10 +618,10 @@ function M.run(s, p, ctx)
 
   events.take_stop_request()    -- a stop asked for before this recording is void
   local rok, rerr = rec:roll{
-    from = p.from, preroll = p.preroll, count_in = p.count_in, record = true,
+    from = p.from, preroll = p.preroll, count_in = p.count_in, record = not p.play_only,
     punch_in = p.punch_in, punch_out = p.punch_out, loop_start = p.loop_start,
     loop_end = p.loop_end, max_passes = p.passes, autostop = p.autostop,
-    takes = names, description = p.description or "reel take",
+    takes = (not p.play_only) and names or nil, description = p.description or "reel take",
   }
   if not rok then return nil, rerr end
   -- The first numbers are taken from now on, whatever follows.
@@ -732,7 +733,10 @@ function M.run(s, p, ctx)
   while not done do
     local batch = rec:poll()
     for _, ev in ipairs(batch) do
-      if ev.type == "record_done" then record_done = true end
+      -- A roll that only plays ends when the transport stops.
+      if ev.type == "record_done" or (p.play_only and ev.type == "stopped") then
+        record_done = true
+      end
     end
     for _, ev in ipairs(batch) do
       local t = ev.type
@@ -757,6 +761,7 @@ function M.run(s, p, ctx)
         events.emit("loop", { pass = ev.pass, pos = ev.pos })
       elseif t == "stopped" then
         events.emit("stopped", { pos = ev.pos, pass = ev.pass })
+        if p.play_only then done = true end
       elseif t == "record_done" then
         done = true
       end

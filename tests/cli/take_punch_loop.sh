@@ -94,4 +94,9 @@ run 0 "$REEL" take song --track Dub --punch 2:1..3:1 --no-playback \
 run 0 "$REEL" run "$REEL_SOURCE_DIR/scripts/examples/overdub.lua" example
 contains out.txt "audio/Dub_T01.wav: 480000 of 480000 samples identical to the guide"
 contains out.txt "3 passes heard, 3 takes"
+# --play rolls the transport without recording: nothing new in audio/.
+before=$(ls example/audio | wc -l)
+run 0 "$REEL" take example --play --device virtual:freewheel --from 1:1 --to 2:1
+contains out.txt "Playing example"
+[ "$(ls example/audio | wc -l)" = "$before" ] || fail "--play wrote a file"
 echo ok

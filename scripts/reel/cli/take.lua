@@ -24,6 +24,7 @@ local opts, rest = getopt.parse({ ... }, {
   punch = { value = true }, loop = { value = true }, passes = { value = true },
   ["count-in"] = { value = true }, preroll = { value = true }, click = { value = true },
   latency = { value = true }, ["no-playback"] = {}, backing = { value = true, list = true },
+  play = {},
   device = { value = true }, input = { value = true, list = true }, loopback = { value = true },
   ["loopback-latency"] = { value = true },
 })
@@ -90,6 +91,11 @@ record.loop, err = range("loop")
 if err then return usage_error(err) end
 
 if opts.track then record.tracks = opts.track end
+if opts.play then
+  -- Play only: the transport rolls over the same range, nothing is recorded.
+  if opts.track then return usage_error("options '--play' and '--track' exclude each other") end
+  record.play_only = true
+end
 if opts["no-playback"] then record.against = "none" end
 if opts.backing then
   record.backing = {}
@@ -130,7 +136,7 @@ record.device = reel.device{ spec = spec, inputs = opts.input, loopback = opts.l
 
 local s, serr = reel.open(dir)
 if not s then return failure(serr) end
-if #s.tracks == 0 then
+if #s.tracks == 0 and not record.play_only then
   return failure(("%s has no tracks (make the session with 'reel new --template', or record "
     .. "into it once with 'reel record')"):format(dir))
 end
@@ -168,7 +174,11 @@ if plan.preroll > 0 then what[#what + 1] = ("pre-roll %d samples"):format(plan.p
 if plan.count_in > 0 then what[#what + 1] = ("count-in %d bar%s"):format(plan.count_in_bars,
   plan.count_in_bars == 1 and "" or "s") end
 what[#what + 1] = "click " .. plan.click.mode
-print(("Recording %s into %s: %s"):format(table.concat(names, ", "), dir, table.concat(what, ", ")))
+if record.play_only then
+  print(("Playing %s: %s"):format(dir, table.concat(what, ", ")))
+else
+  print(("Recording %s into %s: %s"):format(table.concat(names, ", "), dir, table.concat(what, ", ")))
+end
 io.stdout:flush()
 
 local takes, rerr, partial = s:record(record)
