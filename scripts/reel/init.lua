@@ -41,6 +41,7 @@ local json = require "reel.json"
 local session = require "reel.session"
 local events = require "reel.events"
 local tracking = require "reel.tracking"
+local journal = require "reel.journal"
 
 local reel = {}
 
@@ -554,8 +555,18 @@ function Session:record(opts)
     -- Rounded to the sample, and never 0 (which would mean "until stopped").
     max_frames = math.max(1, math.tointeger(math.floor(opts.seconds * info.rate + 0.5)))
   end
+  -- Journalled before the files exist, cleared once session.json lists them.
+  local jtakes = {}
+  for i, idx in ipairs(index) do
+    jtakes[i] = { track = armed[i].name, take = numbers[idx], start = 0,
+                  file = "audio/" .. paths[idx]:match("[^/]*$") }
+  end
+  -- (A folder that cannot take the journal still records: its take files
+  -- are then recovered as files found in audio/.)
+  local jid = journal.begin(self, { kind = "take", format = format, rate = info.rate,
+    device = info.api .. ":" .. info.name, tracks = armed, takes = jtakes })
   local ok, serr = rec:start(paths, max_frames, opts.description)
-  if not ok then return nil, serr end
+  if not ok then journal.done(self.dir, jid) return nil, serr end
   -- The numbers are taken from now on, even if what follows fails.
   for i, idx in ipairs(index) do
     local name = armed[i].name
@@ -588,6 +599,7 @@ function Session:record(opts)
     end
     rec:close()
     local saved, save_err = self:save()
+    if saved then journal.done(self.dir, jid) end
     return takes, (not stopped and stop_err or nil) or (not saved and save_err or nil)
   end
   local guard <close> = setmetatable({}, { __close = function(_, err)

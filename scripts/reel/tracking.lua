@@ -42,6 +42,7 @@ local core = require "reel.core"
 local json = require "reel.json"
 local session = require "reel.session"
 local events = require "reel.events"
+local journal = require "reel.journal"
 
 local Session = session.Session
 
@@ -616,6 +617,22 @@ function M.run(s, p, ctx)
     names[t.name] = { join(audio, t.name .. "_T"), first[i] }
   end
 
+  -- Journalled before the files exist (a pass's file is <prefix><NN>.<ext>),
+  -- cleared once session.json lists them.
+  local jid
+  if not p.play_only then
+    local jrolls = {}
+    for i, t in ipairs(p.tracks) do
+      jrolls[i] = { track = t.name, first = first[i], prefix = "audio/" .. t.name .. "_T", ext = ext,
+                    start = p.punch_in or p.loop_start or p.from, section = p.section,
+                    passes = p.passes }
+    end
+    -- A folder that cannot take the journal still records (recover then
+    -- finds the files in audio/).
+    jid = journal.begin(s, { kind = "roll", format = p.format, rate = info.rate,
+      device = device_label, tracks = p.tracks, rolls = jrolls })
+  end
+
   events.take_stop_request()    -- a stop asked for before this recording is void
   local rok, rerr = rec:roll{
     from = p.from, preroll = p.preroll, count_in = p.count_in, record = not p.play_only,
@@ -623,7 +640,7 @@ function M.run(s, p, ctx)
     loop_end = p.loop_end, max_passes = p.passes, autostop = p.autostop,
     takes = (not p.play_only) and names or nil, description = p.description or "reel take",
   }
-  if not rok then return nil, rerr end
+  if not rok then journal.done(s.dir, jid) return nil, rerr end
   -- The first numbers are taken from now on, whatever follows.
   for i, t in ipairs(p.tracks) do
     if (s.last_take[t.name] or 0) < first[i] then s.last_take[t.name] = first[i] end
@@ -699,6 +716,7 @@ function M.run(s, p, ctx)
       s.takes[#s.takes + 1] = saved
     end
     local sok, serr = s:save()
+    if sok then journal.done(s.dir, jid) end
     local why = (not fok and ferr or nil) or (not sok and serr or nil)
     return takes, why
   end

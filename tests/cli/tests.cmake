@@ -1,6 +1,7 @@
 # Tests of the `reel` command (shell scripts under tests/cli/, label cli).
 # Recording tests also carry "threaded" so that the TSan build runs them.
-foreach(t help_version bad_options run_errors no_cwd_path devices demo install_layout info_errors)
+foreach(t help_version bad_options run_errors no_cwd_path devices demo install_layout info_errors
+    template)
   reel_script_test(cli.${t} cli/${t}.sh cli)
 endforeach()
 foreach(t record_exact record_pad take_numbers interrupt kill9 lua_error_recording meter_tty new_info
@@ -14,3 +15,7 @@ reel_script_test(cli.long_4gib cli/long_4gib.sh cli slow)
 if(COMMAND reel_jack_test AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/integration/jack_server.sh)
   reel_jack_test(cli.jack_record cli/jack_record.sh cli)
 endif()
+# Crash recovery: SIGKILL during recording, then `reel recover`.
+foreach(t recover_kill recover_roll)
+  reel_script_test(cli.${t} cli/${t}.sh cli threaded realtime)
+endforeach()
