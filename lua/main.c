@@ -22,6 +22,9 @@ static const char usage_text[] =
     "  new [OPTIONS] DIR         create session folder DIR (session.json, audio/)\n"
     "  info [--json] DIR         show a session: tempo, sections, tracks, takes\n"
     "  record [OPTIONS] DIR      record every input channel into session folder DIR\n"
+    "  check-template [OPTIONS] T  dry-run template T (a name or a path): load,\n"
+    "                            check and show it; with a device, check that every\n"
+    "                            input channel exists\n"
     "  calibrate [OPTIONS]       measure a device's output-to-input round trip\n"
     "  check [OPTIONS] [RIG]     rig check before a session: per input signal or\n"
     "                            dead, level, noise floor, clipping, DC offset;\n"
@@ -70,6 +73,10 @@ static const char usage_text[] =
     "  --min-free SIZE keep SIZE free on the session's disk: refuse to start below\n"
     "                  it, stop the take cleanly there (exit status 1); 500M, 2G,\n"
     "                  1%, 0 (off); default 1% of the disk, at most 512M\n"
+    "  --max-lost S    stop the take (exit status 1) once more than S seconds of\n"
+    "                  audio are lost to overruns on a track: the disk cannot keep\n"
+    "                  up (default 1; 0: at the first overrun). Shorter losses are\n"
+    "                  silence at their positions, listed in the summary\n"
     "  --status FILE   append a status line (time, elapsed, frames, xruns, overruns,\n"
     "                  free disk, peaks) to FILE (- for stdout) at the start, every\n"
     "                  --status-interval seconds (default 10) and at the end\n"
@@ -113,6 +120,12 @@ static const char usage_text[] =
     "  --loopback OUT>IN[,OUT>IN...]  virtual device: cables from its outputs to its\n"
     "                  inputs (a simulated rig, e.g. 1>1)\n"
     "  --loopback-latency N  their round trip in frames (default: one period)\n"
+    "\n"
+    "check-template options:\n"
+    "  --device SPEC   open this device briefly and check the template fits it\n"
+    "  --channels N    input channels to open (virtual; real devices: all they have)\n"
+    "  --input SRC     a virtual device source, repeatable (chooses the virtual device)\n"
+    "  --name CLIENT   JACK client name\n"
     "\n"
     "calibrate options:\n"
     "  --device SPEC   as for record\n"
@@ -172,8 +185,11 @@ static const char usage_text[] =
     "Positions are reference frames from 0; regions (dropout, level, noise) give\n"
     "their first and last frame.\n"
     "\n"
-    "Ctrl-C ends a recording and keeps it. Exit status: 0 success, 1 error (also a\n"
-    "take stopped by --min-free), 2 bad command line. See reel(1).\n";
+    "Ctrl-C ends a recording and keeps it. A full or failing disk, a lost device\n"
+    "(the JACK server gone) or a disk that cannot keep up ends it too, the takes\n"
+    "closed and kept, with the cause and position on stderr. Exit status: 0\n"
+    "success, 1 error (also a take stopped by --min-free or --max-lost, a disk or\n"
+    "device fault), 2 bad command line. See reel(1).\n";
 
 static void usage(FILE *f) { fputs(usage_text, f); }
 

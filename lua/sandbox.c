@@ -91,11 +91,30 @@ static int clock_passed(const struct timespec *t)
     return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
 }
 
+/* Whether the function ar describes (after lua_getinfo "S") is the
+ * template's own code, not a helper of the sandbox such as table.sort's
+ * comparison. */
+static int is_template(const sandbox *sb, const lua_Debug *ar)
+{
+    return ar->source && ar->source[0] == '=' && strcmp(ar->source + 1, sb->name) == 0;
+}
+
+/* The line of the template the thread L is in: the innermost level that
+ * runs template code; 0 when none does. */
+static int template_line(lua_State *L, const sandbox *sb)
+{
+    lua_Debug d;
+    for (int level = 0; lua_getstack(L, level, &d); level++)
+        if (lua_getinfo(L, "Sl", &d) && is_template(sb, &d) && d.currentline > 0)
+            return d.currentline;
+    return 0;
+}
+
 static void sb_hook(lua_State *L, lua_Debug *ar)
 {
     sandbox *sb;
     lua_getallocf(L, (void **)&sb);
-    if (ar->event == LUA_HOOKLINE)
+    if (ar->event == LUA_HOOKLINE && lua_getinfo(L, "S", ar) && is_template(sb, ar))
         sb->line = ar->currentline;
     if (!sb->tripped) {
         int check = 0;
@@ -119,7 +138,7 @@ static void sb_hook(lua_State *L, lua_Debug *ar)
         }
         if (!why)
             return;
-        int line = lua_getinfo(L, "l", ar) ? ar->currentline : -1;
+        int line = template_line(L, sb);
         if (line <= 0)
             line = sb->line;
         if (line > 0)
@@ -234,6 +253,31 @@ static int sb_sort(lua_State *L)
     return 0;
 }
 
+/* xpcall(f, msgh, ...): as Lua's, except that the message handler runs
+ * after the error has unwound, as ordinary code. Lua's own xpcall calls the
+ * handler at the point of the error, and an error raised by the budget hook
+ * would run it inside the hook, where hooks are off: a handler that loops
+ * would never be stopped. (No traceback is lost: templates have no debug
+ * library.) An error in the handler makes xpcall return false and that
+ * error, as Lua's "error in error handling" does. */
+static int sb_xpcall(lua_State *L)
+{
+    int n = lua_gettop(L);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushboolean(L, 1);
+    lua_pushvalue(L, 1);
+    lua_rotate(L, 3, 2); /* f, msgh, true, f, args... */
+    int status = lua_pcall(L, n - 2, LUA_MULTRET, 0);
+    if (status == LUA_OK)
+        return lua_gettop(L) - 2; /* true, results */
+    lua_pushvalue(L, 2);
+    lua_insert(L, -2);
+    lua_pcall(L, 1, 1, 0); /* the handler's result, or its own error */
+    lua_pushboolean(L, 0);
+    lua_insert(L, -2);
+    return 2;
+}
+
 /* coroutine.create, hooking the new thread explicitly (Lua 5.4 copies the
  * creator's hook into a new thread, but the manual does not promise it). */
 static lua_State *new_hooked_thread(lua_State *L)
@@ -279,7 +323,7 @@ static int sb_auxwrap(lua_State *L)
         return nres;
     }
     lua_xmove(co, L, 1); /* the error object */
-    if (lua_type(L, -1) == LUA_TSTRING) {
+    if (status != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {
         luaL_where(L, 1);
         lua_insert(L, -2);
         lua_concat(L, 2);
@@ -312,7 +356,7 @@ static int sb_span(lua_State *L)
 
 static const char *const BASE_FUNCS[] = {
     "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget",
-    "rawlen", "rawset", "select", "tonumber", "tostring", "type", "xpcall", "_VERSION", NULL,
+    "rawlen", "rawset", "select", "tonumber", "tostring", "type", "_VERSION", NULL,
 };
 static const char *const BASE_GONE[] = {
     "io", "os", "require", "load", "loadfile", "dofile", "loadstring", "debug", "package",
@@ -346,6 +390,8 @@ static void push_env(lua_State *L)
 
     lua_newtable(L); /* env */
     copy_fields(L, base, BASE_FUNCS);
+    lua_pushcfunction(L, sb_xpcall);
+    lua_setfield(L, -2, "xpcall");
     set_unavailable(L, "", BASE_GONE);
 
     lua_newtable(L); /* string */
@@ -646,8 +692,11 @@ static size_t path_push(copier *c, int idx)
 static int refuse(copier *c, const char *what)
 {
     enum { SHOWN = 96 };
-    snprintf(c->msg, sizeof c->msg, "%s: %.*s%s: %s", c->sb->name, SHOWN,
-             c->pathlen ? c->path : "(the result)", c->pathlen > SHOWN ? "..." : "", what);
+    if (c->pathlen == 0)
+        snprintf(c->msg, sizeof c->msg, "%s: %s", c->sb->name, what);
+    else
+        snprintf(c->msg, sizeof c->msg, "%s: %.*s%s: %s", c->sb->name, SHOWN, c->path,
+                 c->pathlen > SHOWN ? "..." : "", what);
     return -1;
 }
 
@@ -757,6 +806,13 @@ static int copy_value(copier *c, int idx)
 
 /* ---- the load ------------------------------------------------------------ */
 
+/* An out-of-memory error that reached the top as an ordinary error (passed
+ * on by coroutine.wrap, or rethrown by the chunk as it was). */
+static int is_oom_message(lua_State *S)
+{
+    return lua_type(S, -1) == LUA_TSTRING && strcmp(lua_tostring(S, -1), "not enough memory") == 0;
+}
+
 static void close_box(box *bx)
 {
     if (bx->S) {
@@ -830,7 +886,7 @@ int reel_sandbox_load(lua_State *L, const char *src, size_t len, const char *chu
         luaL_pushfail(L);
         if (sb->tripped) {
             lua_pushstring(L, sb->msg);
-        } else if (status == LUA_ERRMEM || sb->load_oom) {
+        } else if (status == LUA_ERRMEM || sb->load_oom || is_oom_message(S)) {
             char where[LUA_IDSIZE + 32], size[48];
             if (sb->line > 0)
                 snprintf(where, sizeof where, "%s:%d", sb->name, sb->line);

@@ -26,9 +26,11 @@
  *     in templates"; so do string.dump, the pattern functions (string.find,
  *     match, gmatch, gsub: backtracking runs in C, where no hook can stop
  *     it), string.pack/unpack and table.move. string.rep refuses nothing but
- *     cannot spin on empty strings, and table.sort compares through a Lua
- *     function, so both stay inside the budgets. No metatables: the result
- *     is plain data, and no finalizer ever runs template code.
+ *     cannot spin on empty strings, table.sort compares through a Lua
+ *     function, and xpcall runs its message handler after the error has
+ *     unwound (Lua's runs it inside the hook that raised the stop, where
+ *     hooks are off), so all three stay inside the budgets. No metatables:
+ *     the result is plain data, and no finalizer ever runs template code.
  *
  * The copy is a tree of tables, strings, numbers and booleans, at most
  * REEL_SANDBOX_MAX_DEPTH deep with at most REEL_SANDBOX_MAX_VALUES values;

@@ -1,0 +1,3 @@
+-- expect: HOSTILE:2: 'collectgarbage' is not available in templates
+collectgarbage("stop")
+return {}

@@ -1,0 +1,2 @@
+-- expect: HOSTILE: no position here
+error("no position here", 0)

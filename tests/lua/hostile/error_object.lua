@@ -1,0 +1,2 @@
+-- expect: HOSTILE: (error object is a table value)
+error({ "not a string" })

@@ -1,0 +1,3 @@
+-- expect: HOSTILE:2: 'print' is not available in templates
+print("reel-hostile: templates do not write to stdout")
+return {}

@@ -1,0 +1,3 @@
+-- expect: HOSTILE:2: 'require' is not available in templates
+local lfs = require("io")
+return {}

@@ -1,0 +1,2 @@
+-- expect: HOSTILE: a template returns a table, this one returned nil
+local t = {}

@@ -1,0 +1,2 @@
+-- expect: HOSTILE:2: 'string.dump' is not available in templates
+return { string.dump(tostring) }

@@ -1,0 +1,3 @@
+-- expect: HOSTILE:4: unexpected symbol near <eof>
+return {
+  name = "unfinished",
