@@ -132,6 +132,14 @@ struct reel_capture {
     int writer_started;
     atomic_int writer_error;      /* first error code, 0 if none */
     char writer_msg[REEL_ERRMSG_MAX];
+#ifdef REEL_FAULT_INJECTION
+    /* Tests only (REEL_FAULT_WRITER_STALL="AFTER_MS:FOR_MS", read at take
+     * start): the writer sleeps FOR_MS once when the take is AFTER_MS old
+     * on the timeline. Control thread before the writer starts; then the
+     * writer's. */
+    uint64_t stall_at_frames;
+    long stall_ms;                /* 0: none (or done) */
+#endif
 };
 
 static inline uint32_t f2u(float f)
@@ -343,6 +351,36 @@ static void abandon_start(reel_capture *c)
     }
 }
 
+#ifdef REEL_FAULT_INJECTION
+/* Parses REEL_FAULT_WRITER_STALL="AFTER_MS:FOR_MS" (both whole milliseconds,
+ * FOR_MS at most 10 minutes); anything else injects nothing. */
+static void stall_from_env(reel_capture *c)
+{
+    c->stall_ms = 0;
+    c->stall_at_frames = 0;
+    const char *v = getenv("REEL_FAULT_WRITER_STALL");
+    unsigned long after, dur;
+    char tail;
+    if (!v || sscanf(v, "%lu:%lu%c", &after, &dur, &tail) != 2 || dur == 0 || dur > 600000)
+        return;
+    c->stall_at_frames = (uint64_t)after * c->cfg.rate / 1000u;
+    c->stall_ms = (long)dur;
+}
+
+/* Writer thread: sleeps once, the whole FOR_MS (signals do not shorten it),
+ * as a disk that does not answer would. The audio thread runs on. */
+static void stall_if_due(reel_capture *c)
+{
+    if (c->stall_ms == 0 ||
+        atomic_load_explicit(&c->frames, memory_order_relaxed) < c->stall_at_frames)
+        return;
+    struct timespec ts = {c->stall_ms / 1000, (c->stall_ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+    c->stall_ms = 0;
+}
+#endif
+
 static int start_common(reel_capture *c, const char *const *paths, const reel_take_names *names,
                         const char *description, char *errmsg)
 {
@@ -419,6 +457,9 @@ static int start_common(reel_capture *c, const char *const *paths, const reel_ta
     c->writer_msg[0] = 0;
     c->last_pass = -1;
     c->last_take_pos = 0;
+#ifdef REEL_FAULT_INJECTION
+    stall_from_env(c);
+#endif
 
     int prc = pthread_create(&c->writer, NULL, writer_main, c);
     if (prc) {
@@ -907,6 +948,9 @@ static void *writer_main(void *arg)
     reel_capture *c = arg;
     uint64_t last_sync = now_ns();
     for (;;) {
+#ifdef REEL_FAULT_INJECTION
+        stall_if_due(c);
+#endif
         int st = atomic_load_explicit(&c->state, memory_order_acquire);
         int done = st == ST_DONE;
         size_t moved = 0;

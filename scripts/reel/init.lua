@@ -620,16 +620,18 @@ function Session:record(opts)
   -- For progress: the take's live problem counts, on demand (cheap enough
   -- for a status line, too dear to compute 20 times a second unasked).
   local function live_counts()
-    local x, o, l = 0, 0, 0
+    local x, o, l, ml = 0, 0, 0, 0
     for _, idx in ipairs(index) do
       local s = rec:take_stats(idx)
       if s then
         if s.xruns > x then x = s.xruns end
+        if s.lost_frames > ml then ml = s.lost_frames end
         o, l = o + s.overruns, l + s.lost_frames
       end
     end
-    return { xruns = x, overruns = o, lost_frames = l }
+    return { xruns = x, overruns = o, lost_frames = l, max_lost_frames = ml }
   end
+  local cause   -- "device" or "disk" when failure is set by the loop
   while true do
     local st = rec:status()
     for i, idx in ipairs(index) do
@@ -638,8 +640,11 @@ function Session:record(opts)
       if p >= 1.0 then clip[i] = true end
     end
     if st.complete or not st.running then break end
-    if st.writer_error then failure = st.writer_error break end
-    if not st.alive then failure = ("device '%s' stopped working"):format(info.name) break end
+    if st.writer_error then failure, cause = st.writer_error, "disk" break end
+    if not st.alive then
+      failure, cause = ("device '%s' stopped working"):format(info.name), "device"
+      break
+    end
     if core.interrupted() then interrupted = true break end
     local elapsed = st.frames / info.rate
     if opts.progress then
@@ -662,6 +667,9 @@ function Session:record(opts)
   local takes, finish_err = finish(interrupted and "stopped by a signal" or nil)
   failure = failure or finish_err
   takes.interrupted = interrupted or nil
+  -- Says why for callers that report it (reel record): "device" (lost) or
+  -- "disk" (the writer failed: full, I/O error).
+  takes.cause = failure and cause or nil
   if failure then return nil, failure, takes end
   return takes
 end

@@ -4,6 +4,15 @@
 -- while waiting for --start-at), 1 failed (including a take stopped because
 -- the disk was nearly full, see --min-free), 2 bad command line.
 --
+-- Faults end the take cleanly, keep every frame written and say why on
+-- stderr with the timeline position (exit status 1): the disk full or failing
+-- (the writer's message, naming the file), the device lost (the JACK server
+-- went away), or the disk too slow. Short overruns (the writer more than a
+-- ring, 5 s, behind) are counted, filled with silence at their positions and
+-- listed in the summary; the take goes on. "The disk cannot keep up" is the
+-- rule --max-lost sets: once more than that much audio (default 1 s) has been
+-- lost to overruns on a track, the take stops there.
+--
 -- For long unattended runs: --min-free stops the take cleanly before the
 -- session's filesystem fills up (and refuses to start below it), --status
 -- and --status-interval write a status line every N seconds for logs,
@@ -19,6 +28,11 @@ local MiB = 1024 * 1024
 -- a lot of disk in a second).
 local DISK_CHECK_SECONDS = 0.25
 local DEFAULT_STATUS_INTERVAL = 10
+-- Audio lost to overruns (per track, in seconds) after which the disk
+-- "cannot keep up" and the take stops (--max-lost).
+local DEFAULT_MAX_LOST = 1
+-- Overruns listed one by one in the summary, per take.
+local GAPS_LISTED = 8
 
 local function usage_error(msg)
   io.stderr:write("reel record: ", msg, "\nTry 'reel --help'.\n")
@@ -32,7 +46,7 @@ local opts, rest = getopt.parse({ ... }, {
   ["no-connect"] = {},
   ["min-free"] = { value = true }, status = { value = true },
   ["status-interval"] = { value = true }, ["start-at"] = { value = true },
-  ["stop-at"] = { value = true },
+  ["stop-at"] = { value = true }, ["max-lost"] = { value = true },
 })
 if not opts then return usage_error(rest) end
 if #rest == 0 then return usage_error("missing DIR (the session folder to record into)") end
@@ -56,6 +70,14 @@ if opts.seconds then
   if not seconds or not (seconds > 0 and seconds <= 1e9) then
     return usage_error(("option '--seconds' expects a positive number of seconds, got '%s'")
       :format(opts.seconds))
+  end
+end
+local max_lost = DEFAULT_MAX_LOST
+if opts["max-lost"] then
+  max_lost = tonumber(opts["max-lost"])
+  if not max_lost or not (max_lost >= 0 and max_lost <= 3600) then
+    return usage_error(("option '--max-lost' expects seconds from 0 to 3600, got '%s'")
+      :format(opts["max-lost"]))
   end
 end
 local channels, rate, period, err
@@ -336,6 +358,7 @@ print(("Recording %d track%s (%s) from %s '%s' at %d Hz, period %d, %s, into %s%
 io.stdout:flush()
 
 local reason, full_at             -- why progress stopped the take; free bytes then
+local slow                        -- reason "disk-slow": { lost = frames (per track) }
 local started_at, stopped_at      -- wall clock of the take's first and last frames (estimated)
 local requested_at                -- wall clock when the take was asked for
 local next_disk, next_status = core.now(), nil
@@ -366,6 +389,18 @@ local function progress(p)
       reason, full_at = "disk-full", avail
       return false
     end
+    -- The disk cannot keep up: more than --max-lost lost on a track. Checked
+    -- as often as the free space (the counts walk every track).
+    local c = p.counts and p.counts()
+    if c and c.lost_frames > 0 then
+      -- max_lost_frames: the worst track; without it, the mean (the tracks
+      -- share one writer, so they lose the same frames).
+      local lost = c.max_lost_frames or c.lost_frames // math.max(1, #armed)
+      if lost > max_lost * info.rate then
+        reason, slow = "disk-slow", { lost = lost }
+        return false
+      end
+    end
   end
   if next_status and now >= next_status then
     next_status = next_status + status_interval
@@ -385,7 +420,41 @@ local takes, rerr, partial = s:record{
 }
 stopped_at = stopped_at or schedule.now()
 local list = takes or partial or {}
-if not takes then reason = "error"
+
+-- A timeline position for people and for logs: "00:00:07.456 (frame 357888)".
+local function at(frames)
+  local ms = frames * 1000 // info.rate
+  return ("%02d:%02d:%02d.%03d"):format(ms // 3600000, ms // 60000 % 60, ms // 1000 % 60,
+    ms % 1000), frames
+end
+local function position(frames)
+  return ("%s (frame %d)"):format(at(frames))
+end
+
+-- Where the takes end on the timeline: the longest take (a failed file may
+-- hold fewer frames than the others).
+local end_frames = 0
+for _, t in ipairs(list) do end_frames = math.max(end_frames, t.frames) end
+
+-- Why a failed recording failed. s:record reports a lost device with this
+-- message (cause "device"), and a writer error with the writer's message
+-- while the takes carry its code (cause "disk"); a newer s:record may say so
+-- itself in partial.cause.
+local cause
+if not takes then
+  cause = partial and partial.cause
+  if not cause then
+    if rerr and rerr:match("^device '.*' stopped working$") then cause = "device"
+    else
+      for _, t in ipairs(list) do
+        if t.error and t.error ~= 0 then cause = "disk" end
+      end
+    end
+  end
+end
+
+if not takes then reason = cause == "device" and "device-lost" or cause == "disk" and "disk-error"
+  or "error"
 elseif takes.interrupted then reason = "signal"
 elseif not reason then reason = seconds and "seconds" or "stopped" end
 if status_out then
@@ -403,6 +472,16 @@ for _, t in ipairs(list) do
   print(("%s  %d frames  %.3f s  peak %s dBFS  xruns %d  overruns %d%s")
     :format(s.dir:gsub("/$", "") .. "/" .. t.file, t.frames, t.seconds, reel.format_db(t.peak_db),
       t.xruns, t.overruns, t.lost_frames > 0 and ("  lost %d frames"):format(t.lost_frames) or ""))
+  -- Each overrun: where the silence that replaces the lost frames lies.
+  local gaps = t.gaps or {}
+  for i, g in ipairs(gaps) do
+    if i > GAPS_LISTED then
+      print(("  ... and %d more overruns"):format(#gaps - GAPS_LISTED))
+      break
+    end
+    print(("  overrun at %s: %d frames (%.3f s) lost, silence in their place")
+      :format(position(g.position), g.frames, g.frames / info.rate))
+  end
 end
 
 if start_at or stop_at then
@@ -411,23 +490,57 @@ if start_at or stop_at then
     .. (reason == "stop-at" and " (--stop-at)" or ""))
 end
 
-if not takes then
-  io.stderr:write("reel record: ", rerr, "\n")
-  return 1
-end
-if reason == "disk-full" then
-  -- The takes are complete files; say in the session why they end there.
-  local elapsed = (list[1] and list[1].frames or 0) / info.rate
-  local note = ("stopped: %s"):format(disk_full_message(full_at))
+-- Notes on the saved takes say why they end where they do.
+local function note_takes(note)
   for _, t in ipairs(list) do
     for _, saved in ipairs(s.takes) do
       if saved.track == t.track and saved.take == t.take then saved.note = note end
     end
   end
   local saved, serr = s:save()
-  if not saved then io.stderr:write("reel record: ", serr, "\n") end
+  if not saved then io.stderr:write("reel record: the session file was not saved: ", serr, "\n") end
+end
+
+local KEPT = "; the takes are closed and kept"
+if not takes then
+  if cause == "device" then
+    local what = info.api == "jack" and "the JACK server went away"
+      or ("the %s device '%s' stopped working"):format(info.api, info.name)
+    note_takes(("stopped: %s at %s"):format(what, position(end_frames)))
+    io.stderr:write(("reel record: %s at %s%s\n"):format(what, position(end_frames), KEPT))
+  elseif cause == "disk" then
+    -- The writer's message names the file and the reason ("No space left on
+    -- device"); the session file may not fit on a full disk either.
+    note_takes(("stopped: %s"):format(rerr))
+    io.stderr:write(("reel record: %s; recording stopped at %s%s\n")
+      :format(rerr, position(end_frames), KEPT))
+  else
+    io.stderr:write("reel record: ", rerr, "\n")
+  end
+  return 1
+end
+if reason == "disk-full" then
+  -- The takes are complete files; say in the session why they end there.
+  local elapsed = (list[1] and list[1].frames or 0) / info.rate
+  note_takes(("stopped: %s"):format(disk_full_message(full_at)))
   io.stderr:write(("reel record: %s; recording stopped at %s\n")
     :format(disk_full_message(full_at), schedule.duration(elapsed)))
+  return 1
+end
+if reason == "disk-slow" then
+  -- The final counts (the gap still open when the take stopped included).
+  local lost, n, first = 0, 0, nil
+  for _, t in ipairs(list) do
+    if t.lost_frames > lost then lost, n = t.lost_frames, t.overruns end
+    local g = t.gaps and t.gaps[1]
+    if g and (not first or g.position < first) then first = g.position end
+  end
+  local msg = ("the disk cannot keep up: %.3f s (%d frames) lost in %d overrun%s, the first at %s "
+    .. "(more than --max-lost %g s)"):format(lost / info.rate, lost, n, n == 1 and "" or "s",
+      position(first or end_frames - slow.lost), max_lost)
+  note_takes("stopped: " .. msg)
+  io.stderr:write(("reel record: %s; recording stopped at %s%s\n")
+    :format(msg, position(end_frames), KEPT))
   return 1
 end
 if takes.interrupted then print("Stopped by signal; the takes are kept.") end
