@@ -55,6 +55,8 @@ static const char usage_text[] =
     "\n"
     "info options:\n"
     "  --json          print the session document as JSON\n"
+    "  --variant NAME  show that arrangement variant: its sections with positions\n"
+    "                  and durations, its tracks\n"
     "\n"
     "record options:\n"
     "  --device SPEC   \"\" (auto: JACK when a server runs, else virtual), virtual,\n"

@@ -37,7 +37,9 @@
 --     (UTC, ISO 8601), `device`, `section` and `pass` when a take was
 --     recorded that way, `status` ("kept", "rejected" or "selected"; at most
 --     one selected take per track), `note`, `error`;
---   * `last_take`: the highest take number ever given out per track.
+--   * `last_take`: the highest take number ever given out per track;
+--   * `variants` (optional): `{name, ops}` per variant of the arrangement,
+--     `ops` a list of operations as data (see `reel.arrange`).
 --
 -- The bar fields are the truth: on save, positions in samples (`start`,
 -- `length`, `seconds`, `start_bbt`, `label`) are computed again from the
@@ -71,6 +73,7 @@
 local core = require "reel.core"
 local json = require "reel.json"
 local tempo = require "reel.tempo"
+local arrange = require "reel.arrange"
 
 local M = {}
 
@@ -340,6 +343,7 @@ local function blank(dir)
     _segments = { { bar = 1, bpm = DEFAULT_BPM, meter = DEFAULT_METER } },
     _map = nil,
     _extra = {},
+    _variants = {},
   }, Session)
 end
 
@@ -649,6 +653,63 @@ function Session:add_marker(name, p)
   return mk
 end
 
+-- ------------------------------------------------------------ variants
+
+local function variant_names(self)
+  local names = {}
+  for i, v in ipairs(self._variants) do names[i] = v.name end
+  return names
+end
+
+--- Records (or replaces) a variant of the arrangement: fn(a) is called
+-- with a builder whose methods (`drop`, `again`, `reorder`, `move`,
+-- `shorten`, `extend`, `tempo`, `add_track`, `remove_track`, `fade_in`,
+-- `fade_out`; see `reel.arrange`) are stored as data.
+-- @tparam string name
+-- @tparam function fn
+-- @treturn table the variant's arrangement, as `arrangement` gives it
+function Session:variant(name, fn)
+  check_self(self, "variant")
+  if type(name) ~= "string" or name == "" or name:find("%c") then
+    misuse(("bad argument #1 to 'variant' (variant name expected, got %s)")
+      :format(type(name) == "string" and ("'%s'"):format(name) or typename(name)))
+  end
+  if type(fn) ~= "function" then
+    misuse(("bad argument #2 to 'variant' (function expected, got %s)"):format(typename(fn)))
+  end
+  local v = arrange.record(name, fn, Session.sections(self), (track_names(self)))
+  local i = index_of(variant_names(self), name) or #self._variants + 1
+  self._variants[i] = v
+  return Session.arrangement(self, name)
+end
+
+--- The names of the variants, in the order they were made.
+-- @treturn {string,...}
+function Session:variants()
+  check_self(self, "variants")
+  return variant_names(self)
+end
+
+--- A variant's arrangement: its sections laid out from bar 1 (see
+-- `reel.arrange.layout`).
+-- @tparam string name
+-- @treturn table `{name, sections, bars, length, seconds, tracks, added, removed}`
+function Session:arrangement(name)
+  check_self(self, "arrangement")
+  if type(name) ~= "string" then
+    misuse(("bad argument #1 to 'arrangement' (variant name expected, got %s)"):format(typename(name)))
+  end
+  local names = variant_names(self)
+  local i = index_of(names, name)
+  if not i then
+    misuse(("no variant '%s' (%s)"):format(name,
+      #names > 0 and "variants: " .. table.concat(names, ", ") or "the session has no variants"))
+  end
+  local a, err = arrange.layout(self._variants[i], Session.sections(self), (track_names(self)), map_of(self))
+  if not a then misuse(err) end
+  return a
+end
+
 -- ------------------------------------------------------------ takes
 
 local take_filter = { track = true, status = true, section = true, pass = true }
@@ -927,6 +988,7 @@ function Session:document()
   doc.takes = takes
   doc.last_take = json.object(copy(self.last_take))
   doc.latency = self.latency and json.object(copy(self.latency)) or nil
+  if #self._variants > 0 then doc.variants = json.array(arrange.document(self._variants)) end
   return doc
 end
 
@@ -1106,7 +1168,7 @@ local function check_document(doc, dir)
   local s = blank(dir)
   local known = {
     reel_session = true, name = true, rate = true, format = true, tempo = true, sections = true,
-    markers = true, tracks = true, takes = true, last_take = true, latency = true,
+    markers = true, tracks = true, takes = true, last_take = true, latency = true, variants = true,
   }
   for k, x in pairs(doc) do
     if not known[k] then s._extra[k] = x end
@@ -1177,6 +1239,11 @@ local function check_document(doc, dir)
       need(doc.latency.round_trip, "integer", "latency.round_trip", 0)
     end
     s.latency = doc.latency
+  end
+  if opt("variants") ~= nil then
+    local list, where, msg = arrange.check(doc.variants)
+    if not list then bad(where, msg) end
+    s._variants = list
   end
   return s
 end

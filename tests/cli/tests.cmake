@@ -1,7 +1,7 @@
 # Tests of the `reel` command (shell scripts under tests/cli/, label cli).
 # Recording tests also carry "threaded" so that the TSan build runs them.
 foreach(t help_version bad_options run_errors no_cwd_path devices demo install_layout info_errors
-    template)
+    template variant)
   reel_script_test(cli.${t} cli/${t}.sh cli)
 endforeach()
 foreach(t record_exact record_pad take_numbers interrupt kill9 lua_error_recording meter_tty new_info

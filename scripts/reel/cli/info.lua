@@ -1,10 +1,14 @@
---- `reel info DIR [--json]`: what a session holds: tempo map, sections with
--- their positions and durations, markers, tracks, and per track its takes
--- (number, status, start in bars:beats, length, peak, problems) with each
--- take's facts. --json prints the session document instead, as `save` would
--- write it (positions computed afresh). Reads only: nothing is written.
+--- `reel info DIR [--json] [--variant NAME]`: what a session holds: tempo
+-- map, sections with their positions and durations, variants, markers,
+-- tracks, and per track its takes (number, status, start in bars:beats,
+-- length, peak, problems) with each take's facts. --json prints the session
+-- document instead, as `save` would write it (positions computed afresh).
+-- --variant NAME shows that variant of the arrangement instead: its sections
+-- laid out from bar 1 (start in bars:beats and seconds, duration, what the
+-- variant changed) and its tracks; with --json, the arrangement as JSON.
+-- Reads only: nothing is written.
 -- Returns the exit status: 0, 1 (no such folder, not a session, a broken
--- session.json), 2 bad command line.
+-- session.json, no such variant), 2 bad command line.
 local reel = require "reel"
 local getopt = require "reel.getopt"
 local json = require "reel.json"
@@ -14,7 +18,7 @@ local function usage_error(msg)
   return 2
 end
 
-local opts, rest = getopt.parse({ ... }, { json = {} })
+local opts, rest = getopt.parse({ ... }, { json = {}, variant = { value = true } })
 if not opts then return usage_error(rest) end
 if #rest == 0 then return usage_error("missing DIR (the session folder)") end
 if #rest > 1 then return usage_error(("unexpected argument '%s' (only one DIR)"):format(rest[2])) end
@@ -25,6 +29,20 @@ local s, err = reel.open(dir)
 if not s then
   io.stderr:write("reel info: ", err, "\n")
   return 1
+end
+
+local arrangement
+if opts.variant then
+  local ok, a = pcall(s.arrangement, s, opts.variant)
+  if not ok then
+    io.stderr:write("reel info: ", (tostring(a):gsub("^[^\n]-:%d+: ", "")), "\n")
+    return 1
+  end
+  arrangement = a
+  if opts.json then
+    io.write(json.encode(a))
+    return 0
+  end
 end
 
 if opts.json then
@@ -54,6 +72,42 @@ local function num(x)
   return ("%g"):format(x)
 end
 
+if arrangement then
+  local a = arrangement
+  print(("Session   %s"):format(s.name))
+  print(("Variant   %s: %s, %s (%d samples)"):format(a.name, plural(a.bars, "bar"), clock(a.seconds), a.length))
+  print("")
+  if #a.sections == 0 then
+    print("Sections: none")
+  else
+    print(("Sections (%d)"):format(#a.sections))
+    local w = 4
+    for _, r in ipairs(a.sections) do w = math.max(w, #r.label) end
+    for _, r in ipairs(a.sections) do
+      local facts = {}
+      if r.bars < r.source_bars then
+        facts[#facts + 1] = ("shortened from %d"):format(r.source_bars)
+      elseif r.bars > r.source_bars then
+        facts[#facts + 1] = ("extended from %d"):format(r.source_bars)
+      end
+      if r.tempo then facts[#facts + 1] = ("at %s bpm"):format(num(r.tempo)) end
+      if r.fade_in then facts[#facts + 1] = ("fade in %.1f s"):format(r.fade_in) end
+      if r.fade_out then facts[#facts + 1] = ("fade out %.1f s"):format(r.fade_out) end
+      print((("  %-" .. w .. "s  %-7s %8s   %s - %s  %9.3f s   samples %d - %d   %s"):format(r.label,
+        r.start_bbt, plural(r.bars, "bar"), clock(r.start / rate), clock((r.start + r.length) / rate),
+        r.seconds, r.start, r.start + r.length, table.concat(facts, ", ")):gsub("%s+$", "")))
+    end
+  end
+  print("")
+  local tracks = {}
+  local added = {}
+  for _, t in ipairs(a.added) do added[t.name] = true end
+  for i, name in ipairs(a.tracks) do tracks[i] = added[name] and (name .. " (added)") or name end
+  print(("Tracks (%d)%s%s"):format(#tracks, #tracks > 0 and ": " or "", table.concat(tracks, ", ")))
+  if #a.removed > 0 then print(("Removed   %s"):format(table.concat(a.removed, ", "))) end
+  return 0
+end
+
 print(("Session   %s"):format(s.name))
 print(("Folder    %s"):format(dir))
 print(("Rate      %d Hz; takes written as %s"):format(rate, s.format))
@@ -79,6 +133,12 @@ else
       r.start_bbt, plural(r.length_bars, "bar"), clock(r.start / rate),
       clock((r.start + r.length) / rate), r.seconds, r.start, r.start + r.length))
   end
+end
+
+local variants = s:variants()
+if #variants > 0 then
+  print("")
+  print(("Variants (%d): %s"):format(#variants, table.concat(variants, ", ")))
 end
 
 if #s.markers > 0 then
