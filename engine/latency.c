@@ -126,7 +126,7 @@ int reel_latency_measure(const float *played, size_t n_played, const float *reco
     for (size_t k = 0; k < m; k++) {
         double a = k < n_played ? played[k] - mean_a : 0.0;
         double b = k < n_recorded ? recorded[k] - mean_b : 0.0;
-        z[k] = CMPLX(a, b);
+        z[k] = a + I * b; /* CMPLX is missing from clang with glibc 2.36 */
     }
     fft(z, m, w);
     /* P[k] = conj(A[k]) * B[k], conjugated for the inverse transform done
