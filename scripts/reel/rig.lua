@@ -119,42 +119,13 @@ local function join_path(a, b)
   return a .. "/" .. b
 end
 
--- Edit distance with transpositions (optimal string alignment).
-local function distance(a, b)
-  local la, lb = #a, #b
-  if la == 0 then return lb end
-  if lb == 0 then return la end
-  local d = {}
-  for i = 0, la do d[i] = { [0] = i } end
-  for j = 0, lb do d[0][j] = j end
-  for i = 1, la do
-    for j = 1, lb do
-      local cost = a:byte(i) == b:byte(j) and 0 or 1
-      local v = math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
-      if i > 1 and j > 1 and a:byte(i) == b:byte(j - 1) and a:byte(i - 1) == b:byte(j) then
-        v = math.min(v, d[i - 2][j - 2] + 1)
-      end
-      d[i][j] = v
-    end
-  end
-  return d[la][lb]
-end
-
---- The word of `valid` nearest to a misspelt one, or nil.
+--- The word of `valid` nearest to a misspelt one, or nil (the same rule as
+-- reel.template's suggestions).
 -- @tparam string word
 -- @tparam {string,...} valid
 -- @treturn ?string
 function M.suggest(word, valid)
-  if type(word) ~= "string" or word == "" then return nil end
-  local lw = word:lower()
-  local best, best_d
-  local max = #word <= 4 and 1 or (#word <= 8 and 2 or 3)
-  for _, v in ipairs(valid) do
-    local lv = v:lower()
-    local d = lv == lw and 0 or ((#lw >= 3 and lv:sub(1, #lw) == lw) and 1 or distance(lw, lv))
-    if d <= max and (not best_d or d < best_d) then best, best_d = v, d end
-  end
-  return best
+  return require("reel.template").suggest(word, valid)
 end
 
 -- ------------------------------------------------------------ places
