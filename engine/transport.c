@@ -549,7 +549,16 @@ static void apply_commands_rt(reel_transport *t, uint64_t dev)
 {
     struct cmd c;
     uint64_t applied = 0;
+    bool rolled = false;
     while (reel_ring_read_space_rt(t->cmds) >= sizeof c) {
+        /* One roll per period: each roll leaves segments in the history, and
+         * a burst of rolls inside one latency window would lap the input
+         * side, which would then never see those rolls end (no
+         * RECORD_DONE). Later commands wait, in order, for the next period. */
+        reel_ring_peek_rt(t->cmds, &c, sizeof c);
+        if (c.type == CMD_ROLL && rolled)
+            break;
+        rolled |= c.type == CMD_ROLL;
         reel_ring_read_rt(t->cmds, &c, sizeof c);
         applied = c.seq;
         switch (c.type) {

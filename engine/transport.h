@@ -27,7 +27,9 @@
  *    current position, which does not advance. Locate while stopped sets it;
  *    locate while rolling is stop then locate (the takes end as for stop).
  *  - Commands take effect at frame 0 of the first period whose process_rt
- *    runs after they were sent, never inside a period.
+ *    runs after they were sent, never inside a period; at most one roll is
+ *    applied per period (a second waits, with what follows it, for the
+ *    next), so that a burst of rolls cannot lap the history.
  *  - Roll: the timeline starts at from - preroll - count_in. Frames before
  *    from - preroll (in the first pass) carry REEL_SPAN_COUNT_IN; every
  *    rolling span carries REEL_SPAN_ROLLING, and REEL_SPAN_RECORD when the
