@@ -251,6 +251,16 @@ static int parse(reel_gen *g, const char *spec, char *buf, unsigned rate, char *
             double l = log(f1 / f0);
             g->sweep_k = f0 * secs / l;
             g->sweep_g = l / (secs * rate);
+            /* A subnormal F0 makes f1 / f0 infinite (and the phase NaN), or
+             * k underflow to 0 (a silent "sweep"): refused, as is any phase
+             * at the sweep's end that a double cannot hold. */
+            double end = g->sweep_k * expm1((frames - 1.0) * g->sweep_g);
+            if (!isfinite(l) || !isnormal(g->sweep_k) || !isnormal(g->sweep_g) ||
+                !isfinite(end))
+                return reel_fail(errmsg, REEL_EINVAL,
+                                 "%s: a sweep from %s Hz to %s Hz over %s s cannot be computed "
+                                 "(the frequencies are too far apart)",
+                                 spec, f[1], f[2], f[3]);
         }
         if (nf >= 5 && (rc = parse_level(spec, f[4], &g->level, errmsg)) < 0)
             return rc;

@@ -50,8 +50,9 @@ struct source {
     char path[1024];
     SNDFILE *sf;
     unsigned nch;
-    int64_t start;    /* timeline position of file frame 0 */
-    int64_t frames;   /* file length */
+    int64_t start;    /* timeline position of the region's first frame */
+    int64_t offset;   /* the file frame the region starts at */
+    int64_t frames;   /* the region's length (the file's, for a whole file) */
     reel_ring *ring;  /* interleaved float frames in play order */
     size_t cap;       /* ring capacity in frames */
     size_t refill;    /* the reader waits for this much room, so reads stay large */
@@ -181,6 +182,12 @@ static int idle(const reel_playback *pb)
 
 int reel_playback_add(reel_playback *pb, const char *path, int64_t timeline_start, char *errmsg)
 {
+    return reel_playback_add_region(pb, path, timeline_start, 0, -1, errmsg);
+}
+
+int reel_playback_add_region(reel_playback *pb, const char *path, int64_t timeline_start,
+                             int64_t file_offset, int64_t frames, char *errmsg)
+{
     if (!idle(pb))
         return reel_fail(errmsg, REEL_ESTATE,
                          "playback: sources can only be added while stopped "
@@ -215,6 +222,16 @@ int reel_playback_add(reel_playback *pb, const char *path, int64_t timeline_star
         rc = reel_fail(errmsg, REEL_EINVAL,
                        "playback: %s: sample rate %d Hz does not match the playback rate %u Hz",
                        path, info.samplerate, pb->rate);
+    int64_t file_frames = info.frames > 0 ? (int64_t)info.frames : 0;
+    if (!rc && (file_offset < 0 || file_offset > file_frames))
+        rc = reel_fail(errmsg, REEL_EINVAL,
+                       "playback: %s: region offset %lld is outside the file (%lld frames)", path,
+                       (long long)file_offset, (long long)file_frames);
+    else if (!rc && frames >= 0 && frames > file_frames - file_offset)
+        rc = reel_fail(errmsg, REEL_EINVAL,
+                       "playback: %s: region of %lld frames from frame %lld ends after the "
+                       "file's end (%lld frames)", path, (long long)frames,
+                       (long long)file_offset, (long long)file_frames);
     if (rc) {
         sf_close(sf);
         return rc;
@@ -239,7 +256,8 @@ int reel_playback_add(reel_playback *pb, const char *path, int64_t timeline_star
     s->sf = sf;
     s->nch = (unsigned)info.channels;
     s->start = timeline_start;
-    s->frames = info.frames > 0 ? (int64_t)info.frames : 0;
+    s->offset = file_offset;
+    s->frames = frames >= 0 ? frames : file_frames - file_offset;
     s->file_pos = 0;
     size_t fb = s->nch * sizeof(float);
     size_t want_frames = (size_t)(pb->rate * pb->ring_seconds);
@@ -296,9 +314,11 @@ static void io_fail(reel_playback *pb, const struct source *s, int64_t frame, co
     atomic_store_explicit(&pb->io_error, REEL_EIO, memory_order_release);
 }
 
-/* count frames of the file from frame f, into dst; zeros for what fails. */
-static void read_file(reel_playback *pb, struct source *s, int64_t f, float *dst, size_t count)
+/* count frames of the region from its frame rf, into dst; zeros for what
+ * fails. file_pos counts file frames. */
+static void read_file(reel_playback *pb, struct source *s, int64_t rf, float *dst, size_t count)
 {
+    int64_t f = s->offset + rf;
     if (s->file_pos != f && sf_seek(s->sf, (sf_count_t)f, SEEK_SET) != (sf_count_t)f) {
         io_fail(pb, s, f, "cannot seek");
         memset(dst, 0, count * s->nch * sizeof(float));

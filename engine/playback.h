@@ -74,13 +74,26 @@ void reel_playback_destroy(reel_playback *pb);
 int reel_playback_add(reel_playback *pb, const char *path, int64_t timeline_start,
                       char *errmsg);
 
+/* Like reel_playback_add, but plays only `frames` frames of the file from
+ * frame file_offset (a region of a take, for comps), so that file frame
+ * file_offset plays at timeline_start; around the region the source is
+ * silence. frames < 0 means up to the file's end. Besides add's errors:
+ *   REEL_EINVAL  "playback: PATH: region offset O is outside the file (N frames)",
+ *                "playback: PATH: region of F frames from frame O ends after the
+ *                 file's end (N frames)"
+ * reel_playback_source_frames gives the region's length. Control thread,
+ * only while idle. */
+int reel_playback_add_region(reel_playback *pb, const char *path, int64_t timeline_start,
+                             int64_t file_offset, int64_t frames, char *errmsg);
+
 /* Removes all sources. REEL_ESTATE while prepared. Control thread. */
 int reel_playback_clear(reel_playback *pb);
 
 unsigned reel_playback_source_count(const reel_playback *pb);
 /* 1 or 2; 0 for an index that does not exist. */
 unsigned reel_playback_source_channels(const reel_playback *pb, unsigned source);
-/* Length of the source's file in frames; 0 for an index that does not exist. */
+/* Length of the source in frames (its file's, or its region's); 0 for an
+ * index that does not exist. */
 uint64_t reel_playback_source_frames(const reel_playback *pb, unsigned source);
 
 /* Sets the play order (see the top of this file) starting at pos, with the

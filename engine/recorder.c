@@ -364,13 +364,21 @@ static int transport_idle(const reel_recorder *r)
 int reel_recorder_add_source(reel_recorder *r, const char *path, int64_t timeline_start,
                              double gain_db, double pan, char *errmsg)
 {
+    return reel_recorder_add_region(r, path, timeline_start, 0, -1, gain_db, pan, errmsg);
+}
+
+int reel_recorder_add_region(reel_recorder *r, const char *path, int64_t timeline_start,
+                             int64_t file_offset, int64_t frames, double gain_db, double pan,
+                             char *errmsg)
+{
     if (!transport_idle(r))
         return reel_fail(errmsg, REEL_ESTATE, "playback sources change only while stopped");
     int rc = check_mix(gain_db, pan, errmsg);
     if (rc)
         return rc;
     reel_playback_stop(r->playback);
-    int idx = reel_playback_add(r->playback, path, timeline_start, errmsg);
+    int idx = reel_playback_add_region(r->playback, path, timeline_start, file_offset, frames,
+                                       errmsg);
     if (idx < 0)
         return idx;
     set_mix(&r->source[idx], 1, gain_db, pan);

@@ -98,6 +98,12 @@ int reel_recorder_set_monitor(reel_recorder *r, unsigned track, int on, double g
  * transport is stopped. Returns the source index or a REEL_E* code. */
 int reel_recorder_add_source(reel_recorder *r, const char *path, int64_t timeline_start,
                              double gain_db, double pan, char *errmsg);
+/* The same for a region of the file (reel_playback_add_region: `frames`
+ * frames from file frame file_offset, at timeline_start; frames < 0: to the
+ * file's end). */
+int reel_recorder_add_region(reel_recorder *r, const char *path, int64_t timeline_start,
+                             int64_t file_offset, int64_t frames, double gain_db, double pan,
+                             char *errmsg);
 int reel_recorder_clear_sources(reel_recorder *r);
 /* Replaces the metronome (only before the device first runs); mode and
  * levels change any time through reel_click_set_* on reel_recorder_click. */

@@ -396,7 +396,7 @@ int reel_tempo_parse_position(const reel_tempo *m, const char *text, int64_t *sa
     int neg = *p == '-';
     if (neg)
         p++;
-    int64_t a;
+    int64_t a, v;
     int na = scan_int(&p, &a);
 
     if (*p == ':' && na > 0) {
@@ -425,10 +425,16 @@ int reel_tempo_parse_position(const reel_tempo *m, const char *text, int64_t *sa
         if (b > seg.num)
             return reel_fail(errmsg, REEL_EINVAL, "position '%s': bar %d has only %d beat%s", t,
                              (int)bar, seg.num, seg.num == 1 ? "" : "s");
-        return reel_tempo_bbt_to_sample_rt(m, (int)bar, (int)b, frac, sample);
+        /* A fraction of the last beat can round up to the first sample
+         * after it: "99999:4.99998" is past the end, not a sample there. */
+        if (reel_tempo_bbt_to_sample_rt(m, (int)bar, (int)b, frac, &v) != 0 ||
+            v >= m->end_sample)
+            return reel_fail(errmsg, REEL_EINVAL, "position '%s' is after the last bar (%d)", t,
+                             REEL_TEMPO_BAR_MAX);
+        *sample = v;
+        return 0;
     }
 
-    int64_t v;
     if (*p == '.' || *p == 's') {
         double frac = 0.0;
         int nf = 0;

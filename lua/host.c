@@ -2,7 +2,7 @@
  *
  * One state per script, standard libraries opened, the C modules preloaded
  * ("reel.core", "reel.tempo", "reel.sys", "reel.calibrate", "reel.sandbox",
- * "reel.analysis").
+ * "reel.analysis", "reel.loudness_core", "reel.waveform", "reel.zip", "reel.bwf", "reel.renderer").
  * package.path/cpath keep only absolute entries: the working directory (and
  * any other relative location) is never searched, so a stray evil.lua next
  * to a script or in the current directory cannot be picked up by require.
@@ -34,6 +34,17 @@ int luaopen_reel_calibrate(lua_State *L);
 int luaopen_reel_sandbox(lua_State *L);
 /* lanalysis.c: the "reel.analysis" module (levels, comparisons of sound files). */
 int luaopen_reel_analysis(lua_State *L);
+/* lloudness.c: the "reel.loudness_core" module (EBU R128 loudness, libebur128). */
+int luaopen_reel_loudness_core(lua_State *L);
+/* lwaveform.c: the "reel.waveform" module (waveform pictures, PNG). */
+int luaopen_reel_waveform(lua_State *L);
+
+/* lzip.c: the "reel.zip" module (zip archives: write, list, read). */
+int luaopen_reel_zip(lua_State *L);
+/* lbwf.c: the "reel.bwf" module (bext chunks, BWF copies, hard links). */
+int luaopen_reel_bwf(lua_State *L);
+/* lrender.c: the "reel.renderer" module (offline mix, stems). */
+int luaopen_reel_renderer(lua_State *L);
 
 /* ---- locations --------------------------------------------------------- */
 
@@ -243,6 +254,16 @@ lua_State *reel_host_new(void)
     lua_setfield(L, -2, "reel.sandbox");
     lua_pushcfunction(L, luaopen_reel_analysis);
     lua_setfield(L, -2, "reel.analysis");
+    lua_pushcfunction(L, luaopen_reel_loudness_core);
+    lua_setfield(L, -2, "reel.loudness_core");
+    lua_pushcfunction(L, luaopen_reel_renderer);
+    lua_setfield(L, -2, "reel.renderer");
+    lua_pushcfunction(L, luaopen_reel_zip);
+    lua_setfield(L, -2, "reel.zip");
+    lua_pushcfunction(L, luaopen_reel_bwf);
+    lua_setfield(L, -2, "reel.bwf");
+    lua_pushcfunction(L, luaopen_reel_waveform);
+    lua_setfield(L, -2, "reel.waveform");
     lua_pop(L, 1);
 
     lua_getglobal(L, "os");

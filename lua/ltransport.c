@@ -225,15 +225,24 @@ static int t_set_tempo(lua_State *L)
     return ok_or_fail(L, reel_tempo_set(reel_recorder_tempo(r), bar, bpm, num, den, err), err);
 }
 
-/* rec:add_source(path, start[, gain_db[, pan]]) -> index (1-based) | nil, msg */
+/* rec:add_source(path, start[, gain_db[, pan[, offset, frames]]]) -> index
+ * (1-based) | nil, msg. With offset and frames, only that region of the file
+ * plays (its frame `offset` at `start`): a comped section of a take. */
 static int t_add_source(lua_State *L)
 {
     reel_recorder *r = rec_of(L);
     const char *path = luaL_checkstring(L, 2);
     lua_Integer start = luaL_optinteger(L, 3, 0);
     double gain = luaL_optnumber(L, 4, 0.0), pan = luaL_optnumber(L, 5, 0.0);
+    lua_Integer offset = luaL_optinteger(L, 6, 0);
+    lua_Integer frames = -1;
+    luaL_argcheck(L, offset >= 0, 6, "offset must not be negative");
+    if (!lua_isnoneornil(L, 7)) {
+        frames = luaL_checkinteger(L, 7);
+        luaL_argcheck(L, frames >= 0, 7, "frames must not be negative");
+    }
     char err[REEL_ERRMSG_MAX] = "";
-    int idx = reel_recorder_add_source(r, path, start, gain, pan, err);
+    int idx = reel_recorder_add_region(r, path, start, offset, frames, gain, pan, err);
     if (idx < 0)
         return lreel_fail(L, err[0] ? err : reel_strerror(idx));
     lua_pushinteger(L, idx + 1);

@@ -42,6 +42,7 @@ local session = require "reel.session"
 local events = require "reel.events"
 local tracking = require "reel.tracking"
 local journal = require "reel.journal"
+require "reel.export"     -- adds Session:export (the handoff package)
 
 local reel = {}
 
@@ -433,10 +434,11 @@ local record_spec = {
 -- and records between the punch points, or each pass of the loop, on the
 -- armed tracks (or `tracks`). Takes start and end exactly at those
 -- positions (`start` is the timeline sample, 0 = 1:1), one per track per
--- pass, numbered on from each track's next free number. The selected take of
--- every other track plays at its `start`, with its track's `gain_db` and
--- `pan`; inputs of tracks with `monitor` are mixed into the outputs; the
--- take is aligned with that playback by the round-trip latency, so an
+-- pass, numbered on from each track's next free number. Every other track
+-- plays its regions (`Session:regions`: its comps section by section, else
+-- its selected take at its `start`), with its track's `gain_db` and `pan`;
+-- inputs of tracks with `monitor` are mixed into the outputs; the take is
+-- aligned with that playback by the round-trip latency, so an
 -- overdub lands on the sample it was played against. Positions (POS) are
 -- samples (integer), seconds ("12.5s"), bars:beats ("5:1", "5:2.5") or a
 -- section name (its start), at or after 1:1 and, when the session has
@@ -484,24 +486,6 @@ local record_spec = {
 -- @return[2] nil, message[, takes] (device failed, a folder cannot be
 --   written, the disk is full, a file to play is missing: the takes written
 --   so far are kept and listed)
---- Plays the session with the transport without recording: the selected
--- takes and backing files from `from` (default 1:1) to `to`, or around a
--- `loop` for `passes`, with pre-roll, count-in, click and monitoring as for
--- a recording roll (`record`'s options except `tracks`). Returns an empty
--- list of takes, or nil and a message.
--- @tparam table opts
-function Session:play(opts)
-  check_session(self, "play")
-  if type(opts) ~= "table" then
-    misuse(("bad argument #1 to 'play' (table of options expected, got %s)"):format(typename(opts)))
-  end
-  if opts.tracks ~= nil then misuse("bad option 'tracks' (play records nothing)") end
-  local o = {}
-  for k, v in pairs(opts) do o[k] = v end
-  o.play_only = true
-  return self:record(o)
-end
-
 function Session:record(opts)
   check_session(self, "record")
   if tracking.is_roll(opts) or (type(opts) == "table" and opts.play_only) then
@@ -580,6 +564,7 @@ function Session:record(opts)
     finished = true
     local stopped, stop_err = rec:stop()
     local takes = json.array{}
+    local lbudget = require("reel.loudness").budget()
     for i, idx in ipairs(index) do
       local st = rec:take_stats(idx)
       local take = {
@@ -587,6 +572,7 @@ function Session:record(opts)
         file = "audio/" .. paths[idx]:match("[^/]*$"),
         format = format, rate = info.rate, frames = st.frames, seconds = st.frames / info.rate,
         start = st.start, peak = st.peak, peak_db = st.peak_db, clipped = st.clipped,
+        loudness = require("reel.loudness").take(paths[idx], lbudget),
         xruns = st.xruns, xrun_positions = json.array(st.xrun_positions),
         overruns = st.overruns, lost_frames = st.lost_frames, gaps = json.array(st.gaps),
         error = st.error, note = note, device = info.api .. ":" .. info.name,
@@ -674,6 +660,51 @@ function Session:record(opts)
   return takes
 end
 
+--- Plays the session with the transport without recording: every track's
+-- regions (its comps, else its selected take; see `Session:regions`) and
+-- backing files from `from` (default 1:1) to `to`, or around a
+-- `loop` for `passes`, with pre-roll, count-in, click and monitoring as for
+-- a recording roll (`record`'s options except `tracks`). Returns an empty
+-- list of takes, or nil and a message.
+-- @tparam table opts
+function Session:play(opts)
+  check_session(self, "play")
+  if type(opts) ~= "table" then
+    misuse(("bad argument #1 to 'play' (table of options expected, got %s)"):format(typename(opts)))
+  end
+  if opts.tracks ~= nil then misuse("bad option 'tracks' (play records nothing)") end
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  o.play_only = true
+  return self:record(o)
+end
+
+--- Runs a take routine (reel.routine): records a section in loop passes
+-- until enough good takes are in, rejecting takes by a policy (xruns,
+-- overruns, clipping, silence) and an `on_take` callback, retrying up to a
+-- limit, optionally comping the section by a rule. See reel.routine for
+-- the options.
+-- @tparam table opts
+-- @treturn[1] table the result (`kept`, `rejected`, `takes`, `passes`)
+-- @return[2] nil, message, result (every take recorded is kept)
+function Session:routine(opts)
+  check_session(self, "routine")
+  local r, err, partial = require("reel.routine").run(self, opts, 2)
+  return r, err, partial     -- not a tail call: error levels count this frame
+end
+
+--- The routine as an iterator whose body runs between takes: `for pass in
+-- s:routine_passes{...} do if ... then pass:reject("why") end end`. See
+-- reel.routine.
+-- @tparam table opts
+-- @treturn function iterator
+-- @treturn table the result, filled in as the loop runs
+function Session:routine_passes(opts)
+  check_session(self, "routine_passes")
+  local it, result = require("reel.routine").passes(self, opts, 2)
+  return it, result
+end
+
 --- Checks the options of a roll as `record` would and resolves every
 -- position, without opening the device or writing anything: a dry run.
 -- Raises on the same mistakes as `record`.
@@ -710,6 +741,12 @@ reel.spawn = events.spawn
 --- Stops the recording in progress, keeping its takes (from a handler or a
 -- spawned coroutine).
 reel.stop = events.stop
+
+--- Take routines (the module reel.routine; `Session:routine` runs one).
+reel.routine = require "reel.routine"
+
+--- Session report pages (the module reel.report; `Session:report` writes one).
+reel.report = require "reel.report"
 
 -- Exposed for reel.cli.* and tests.
 reel.Session = Session

@@ -7,6 +7,9 @@
 --     print(s:position("Chorus 2"), s:position("12.5s"), s:position("5:3"))
 --     for _, t in ipairs(s:takes{ track = "Vox", status = "kept" }) do print(t.take, t.peak_db) end
 --     s:select("Vox", 3)
+--     s:comp("Vox", "Chorus 2", 5)                         -- take 5 plays in Chorus 2
+--     s:comp_by_rule("Vox", "loudest_unclipped")           -- or every section by a rule
+--     for _, r in ipairs(s:regions("Vox")) do print(r.take, r.at, r.offset, r.frames) end
 --     assert(s:save())
 --
 -- A session is a folder a person can read without the program: `session.json`
@@ -24,7 +27,8 @@
 --     its place in time: "Chorus 1", "Chorus 2"), `start` and `length` in
 --     samples, `start_bbt` ("13:1") and `seconds`;
 --   * `markers`: `{name, start, start_bbt}`;
---   * `tracks`: `{name, input, inputs, monitor, gain_db, pan}`; `inputs` is
+--   * `tracks`: `{name, input, inputs, monitor, gain_db, pan, mute, solo}`
+--     (`mute` and `solo` only once set, see `set_mix`); `inputs` is
 --     the list of device channels (`input`, the same list, is what earlier
 --     files hold and is still written for their readers);
 --   * `latency` (optional): `{round_trip = frames}`;
@@ -36,10 +40,19 @@
 --     frames}`; positions count frames from the take's start), `recorded`
 --     (UTC, ISO 8601), `device`, `section` and `pass` when a take was
 --     recorded that way, `status` ("kept", "rejected" or "selected"; at most
---     one selected take per track), `note`, `error`;
+--     one selected take per track), `note`, `error`, `loudness`
+--     (`{integrated, range, short_term_max, true_peak}` in LUFS, LU and
+--     dBTP, null levels with `note` "too quiet to measure"; see
+--     `reel.loudness`);
 --   * `last_take`: the highest take number ever given out per track;
 --   * `variants` (optional): `{name, ops}` per variant of the arrangement,
---     `ops` a list of operations as data (see `reel.arrange`).
+--     `ops` a list of operations as data (see `reel.arrange`);
+--   * `comps` (optional): which take plays in which section of a track,
+--     `{track, section (label), bar (the section's first bar), take}`; the
+--     bar is the truth (a label follows its section when sections are
+--     added), a comp without one is found by its label. `Session:regions`
+--     turns comps (or, for a track without any, its selected take) into
+--     what playback and renders read.
 --
 -- The bar fields are the truth: on save, positions in samples (`start`,
 -- `length`, `seconds`, `start_bbt`, `label`) are computed again from the
@@ -127,6 +140,53 @@ end
 local function typename(v)
   return math.type(v) == "float" and "number" or type(v)
 end
+
+--- Longest part of a value a message quotes, in bytes.
+M.QUOTE_MAX = 60
+
+local ESCAPES = { ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+
+--- A value from a file, as an error message shows it: a string quoted
+-- ('Vox'), with control characters and bytes that are not UTF-8 escaped
+-- (\n, \x1b), and cut after QUOTE_MAX bytes ('xxxx...' (100000 bytes)),
+-- so that a huge or binary value cannot flood the terminal; another value
+-- by its JSON type.
+-- @param v
+-- @treturn string
+function M.quote(v)
+  if type(v) ~= "string" then return jtype(v) end
+  local n, s = #v, v
+  if n > M.QUOTE_MAX then
+    -- not inside a UTF-8 sequence (at most 3 continuation bytes back)
+    local i = M.QUOTE_MAX
+    while i > M.QUOTE_MAX - 3 and v:byte(i + 1) & 0xC0 == 0x80 do i = i - 1 end
+    s = v:sub(1, i)
+  end
+  s = s:gsub(utf8.len(s) and "%c" or "[%c\128-\255]", function(c)
+    return ESCAPES[c] or ("\\x%02x"):format(c:byte())
+  end)
+  if n > M.QUOTE_MAX then return ("'%s...' (%d bytes)"):format(s, n) end
+  return "'" .. s .. "'"
+end
+local quote = M.quote
+
+-- text (JSON, a message) cut after QUOTE_MAX bytes, saying how long it was.
+local function clip(text)
+  if #text <= M.QUOTE_MAX then return text end
+  return ("%s... (%d bytes)"):format(text:sub(1, M.QUOTE_MAX), #text)
+end
+
+--- A whole one-line message that may hold a value as it came (a check
+-- elsewhere that echoes it, a template's own error()), made safe to print:
+-- control characters escaped, cut after 400 bytes.
+-- @tparam string msg
+-- @treturn string
+function M.tame(msg)
+  msg = tostring(msg):gsub("%c", function(c) return ESCAPES[c] or ("\\x%02x"):format(c:byte()) end)
+  if #msg > 400 then msg = ("%s... (%d bytes)"):format(msg:sub(1, 400), #msg) end
+  return msg
+end
+local tame = M.tame
 
 local function one_of_text(list)
   if #list == 1 then return list[1] end
@@ -237,11 +297,21 @@ function M.normalize_input(v)
   return json.array(out)
 end
 
+-- The form "N/D" (at most 6 digits each, as reel.tempo reads it), checked
+-- here so that the message quotes a long or binary text safely.
+local function meter_form(text)
+  local n, d = text:match("^(%d+)/(%d+)$")
+  if n and #n <= 6 and #d <= 6 then return nil end
+  return ("meter %s is not N/D (4/4, 7/8)"):format(quote(text))
+end
+
 --- Why a meter text cannot be used, or nil ("7/8" is fine).
 -- @tparam string text
 -- @treturn ?string
 function M.check_meter(text)
   if type(text) ~= "string" then return "string expected, got " .. jtype(text) end
+  local form = meter_form(text)
+  if form then return form end
   local ok, err = pcall(tempo.new, DEFAULT_RATE, DEFAULT_BPM, text)
   if ok then err:close() return nil end
   return reason_of(err)
@@ -270,7 +340,7 @@ end
 function M.check_format(format)
   if type(format) ~= "string" then return "string expected, got " .. jtype(format) end
   if not index_of(FORMATS, format) then
-    return ("'%s' is not one of %s"):format(format, table.concat(FORMATS, ", "))
+    return ("%s is not one of %s"):format(quote(format), table.concat(FORMATS, ", "))
   end
   return nil
 end
@@ -344,6 +414,7 @@ local function blank(dir)
     _map = nil,
     _extra = {},
     _variants = {},
+    _comps = {},
   }, Session)
 end
 
@@ -847,6 +918,56 @@ function Session:select(track, n)
   return Session.set_status(self, track, n, "selected")
 end
 
+local MIX_OPTIONS = { gain_db = true, pan = true, mute = true, solo = true }
+
+--- Sets a track's mix: what `render` does with it (saved with the session).
+-- Solo works as on a console: when any track is soloed, only soloed tracks
+-- are heard; otherwise every track that is not muted.
+-- @tparam string track a track in `tracks`
+-- @tparam table mix any of `gain_db` (number), `pan` (-1 left .. 1 right),
+--   `mute`, `solo` (booleans); fields left out stay as they are
+-- @treturn table the track
+function Session:set_mix(track, mix)
+  check_self(self, "set_mix")
+  check_track_arg(self, track, 1, "set_mix", 2)
+  if type(mix) ~= "table" then
+    misuse(("bad argument #2 to 'set_mix' (table of mix settings expected, got %s)"):format(typename(mix)))
+  end
+  for k, v in pairs(mix) do
+    if not MIX_OPTIONS[k] then
+      misuse(("unknown mix setting '%s' (gain_db, pan, mute, solo)"):format(tostring(k)))
+    end
+    if k == "gain_db" and (type(v) ~= "number" or v ~= v or v == math.huge or v > 60) then
+      misuse(("bad mix setting 'gain_db' (number of dB up to 60 expected, got %s)"):format(tostring(v)))
+    elseif k == "pan" and (type(v) ~= "number" or not (v >= -1 and v <= 1)) then
+      misuse(("bad mix setting 'pan' (number from -1 to 1 expected, got %s)"):format(tostring(v)))
+    elseif (k == "mute" or k == "solo") and type(v) ~= "boolean" then
+      misuse(("bad mix setting '%s' (boolean expected, got %s)"):format(k, typename(v)))
+    end
+  end
+  local tr
+  for _, t in ipairs(self.tracks) do
+    if t.name == track then tr = t break end
+  end
+  if not tr then
+    misuse(("track '%s' has takes but no entry in tracks; add it with s:track first"):format(track))
+  end
+  for k, v in pairs(mix) do tr[k] = v end
+  return tr
+end
+
+--- Renders the session (or a variant) offline: a stereo mix and/or one
+-- stem per track; see `reel.render`.
+-- @tparam[opt] table opts `out`, `stems`, `variant`, `format`,
+--   `crossfade_ms`, `force`, `progress`
+-- @treturn[1] table `{out, stems = {{track, path}...}, frames, rate, start}`
+-- @return[2] nil, message
+function Session:render(opts)
+  check_self(self, "render")
+  local r, err = require("reel.render").render(self, opts, 2)
+  return r, err
+end
+
 --- What went wrong in a take, for people: a list such as
 -- `{"clipped 12 samples", "2 xruns (at 1.500 s, 2.000 s)"}`, empty when
 -- nothing did.
@@ -887,6 +1008,298 @@ function Session:problems(take)
   if self.rate and take.rate and take.rate ~= self.rate then
     out[#out + 1] = ("recorded at %d Hz, the session is at %d Hz"):format(take.rate, self.rate)
   end
+  return out
+end
+
+-- ------------------------------------------------------------ comps
+
+-- A comp chooses, for one track and one section, the take that plays there.
+-- Stored as `{track, bar, take}` (the section's first bar is the truth, as
+-- for sections; its label is derived on save) plus whatever keys a newer
+-- version wrote, which are kept.
+
+--- The rules `comp_by_rule` knows.
+M.COMP_RULES = { "fewest_problems", "loudest_unclipped", "latest", "first" }
+
+local function section_at_bar(self, bar)
+  for _, r in ipairs(Session.sections(self)) do
+    if r.bar == bar then return r end
+  end
+end
+
+local function take_range(t)
+  local a = math.tointeger(t.start) or 0
+  return a, a + (math.tointeger(t.frames) or 0)
+end
+
+-- A take's part of a section: at, offset, frames (frames 0 when they do
+-- not meet).
+local function clip_to(t, a, b)
+  local ta, tb = take_range(t)
+  local at, stop = math.max(a, ta), math.min(b, tb)
+  if stop <= at then return at, 0, 0 end
+  return at, at - ta, stop - at
+end
+
+local function check_section_arg(self, name, argn, fname, level)
+  if type(name) ~= "string" then
+    misuse(("bad argument #%d to '%s' (section name expected, got %s)")
+      :format(argn, fname, typename(name)), level + 1)
+  end
+  local r, err = find_section(self, name)
+  if not r then misuse(err, level + 1) end
+  return r
+end
+
+--- The comps: which take plays in which section, per track.
+-- @tparam[opt] string track only this track's
+-- @treturn {table,...} `{track, section (label), bar, take}` in track then
+--   time order (copies: change comps with `comp` and `clear_comp`)
+function Session:comps(track)
+  check_self(self, "comps")
+  if track ~= nil then check_track_arg(self, track, 1, "comps", 2) end
+  local out = {}
+  for _, c in ipairs(self._comps) do
+    if track == nil or c.track == track then
+      local r = section_at_bar(self, c.bar)
+      out[#out + 1] = { track = c.track, bar = c.bar, take = c.take, section = r and r.label }
+    end
+  end
+  local order = {}
+  for i, t in ipairs(track_names(self)) do order[t] = i end
+  table.sort(out, function(x, y)
+    if x.track ~= y.track then return (order[x.track] or 0) < (order[y.track] or 0) end
+    return x.bar < y.bar
+  end)
+  return out
+end
+
+--- Chooses by hand the take that plays in a section of a track (replacing
+-- the section's comp, if any). The take may be any of the track's takes,
+-- rejected ones too (a person decides), but it must reach into the section.
+-- @tparam string track
+-- @tparam string section a label ("Chorus 2") or a name used once
+-- @tparam integer take the take's number
+-- @treturn table the comp `{track, section, bar, take}`
+function Session:comp(track, section, take)
+  check_self(self, "comp")
+  check_track_arg(self, track, 1, "comp", 2)
+  local r = check_section_arg(self, section, 2, "comp", 2)
+  if math.type(take) ~= "integer" and not (type(take) == "number" and take == math.floor(take)) then
+    misuse(("bad argument #3 to 'comp' (take number expected, got %s)"):format(typename(take)))
+  end
+  take = math.tointeger(take)
+  local t
+  for _, x in ipairs(self.takes) do
+    if x.track == track and x.take == take then t = x break end
+  end
+  if not t then
+    local numbers = {}
+    for _, x in ipairs(self.takes) do
+      if x.track == track then numbers[#numbers + 1] = tostring(x.take) end
+    end
+    misuse(("bad argument #3 to 'comp' (track '%s' has no take %d (%s))"):format(track, take,
+      #numbers > 0 and "takes: " .. table.concat(numbers, ", ") or "no takes yet"))
+  end
+  local _, _, frames = clip_to(t, r.start, r.start + r.length)
+  if frames == 0 then
+    local ta, tb = take_range(t)
+    misuse(("bad argument #3 to 'comp' (take %d of '%s' (samples %d to %d) does not reach into "
+      .. "section '%s' (samples %d to %d))"):format(take, track, ta, tb, r.label, r.start,
+      r.start + r.length))
+  end
+  for _, c in ipairs(self._comps) do
+    if c.track == track and c.bar == r.bar then
+      c.take = take
+      return { track = track, section = r.label, bar = r.bar, take = take }
+    end
+  end
+  self._comps[#self._comps + 1] = { track = track, bar = r.bar, take = take }
+  return { track = track, section = r.label, bar = r.bar, take = take }
+end
+
+--- Removes comps: a track's in one section, or all of a track's.
+-- @tparam string track
+-- @tparam[opt] string section
+-- @treturn integer how many were removed
+function Session:clear_comp(track, section)
+  check_self(self, "clear_comp")
+  check_track_arg(self, track, 1, "clear_comp", 2)
+  local bar
+  if section ~= nil then bar = check_section_arg(self, section, 2, "clear_comp", 2).bar end
+  local keep, n = {}, 0
+  for _, c in ipairs(self._comps) do
+    if c.track == track and (bar == nil or c.bar == bar) then n = n + 1 else keep[#keep + 1] = c end
+  end
+  self._comps = keep
+  return n
+end
+
+-- Loudness of a take inside [a, b): mean square and the samples at full
+-- scale, read from the file in chunks.
+local function region_level(self, t, a, b)
+  local at, offset, frames = clip_to(t, a, b)
+  local path = t.file:sub(1, 1) == "/" and t.file or join(self.dir, t.file)
+  local sum, n, clipped = 0.0, 0, 0
+  local pos, left = offset, frames
+  while left > 0 do
+    local count = math.min(left, 65536)
+    local data, err = core.read_frames(path, pos, count)
+    if not data then return nil, err end
+    for i = 1, #data do
+      local x = data[i]
+      sum = sum + x * x
+      if x >= 1.0 or x <= -1.0 then clipped = clipped + 1 end
+    end
+    n = n + #data
+    if #data == 0 then break end
+    pos, left = pos + count, left - count
+  end
+  return { ms = n > 0 and sum / n or 0, clipped = clipped, at = at, frames = frames }
+end
+
+-- How bad a take is for fewest_problems: kinds of problem (as `problems`
+-- lists them), then their count (clipped samples + xruns + overruns).
+local function badness(self, t)
+  local kinds = #Session.problems(self, t)
+  return kinds, (t.clipped or 0) + (t.xruns or 0) + (t.overruns or 0) + (t.error and 1 or 0)
+end
+
+--- Comps a track by a rule, section by section. The candidates for a
+-- section are the track's takes that are not rejected and cover the whole
+-- section (start at or before its start, end at or after its end). Rules:
+--
+--   * "fewest_problems": fewest kinds of problem (`problems`), then the
+--     smallest count of clipped samples, xruns and overruns together,
+--     counted over the whole take as session.json records them;
+--   * "loudest_unclipped": the highest RMS level inside the section among
+--     the takes with no sample at full scale inside it (read from the
+--     files); a take that clips elsewhere still qualifies;
+--   * "latest", "first": the highest or lowest take number (the template
+--     take_policy's `prefer` values).
+--
+-- Ties go to the later take (the higher number). A section without a
+-- candidate keeps its comp, if it had one, and is listed in `skipped`.
+-- @tparam string track
+-- @tparam string rule
+-- @tparam[opt] {string,...} sections labels; default: every section
+-- @treturn[1] {table,...} the comps made, as `comp` gives them, and
+--   `skipped`, a list of `{section, reason}`
+-- @return[2] nil, message (a take file could not be read)
+function Session:comp_by_rule(track, rule, sections)
+  check_self(self, "comp_by_rule")
+  check_track_arg(self, track, 1, "comp_by_rule", 2)
+  if not index_of(M.COMP_RULES, rule) then
+    misuse(("bad argument #2 to 'comp_by_rule' (%s expected, got %s)"):format(
+      one_of_text(M.COMP_RULES), type(rule) == "string" and ("'%s'"):format(rule) or typename(rule)))
+  end
+  local recs
+  if sections == nil then
+    recs = Session.sections(self)
+  else
+    if type(sections) ~= "table" then
+      misuse(("bad argument #3 to 'comp_by_rule' (list of section names expected, got %s)")
+        :format(typename(sections)))
+    end
+    recs = {}
+    for i, name in ipairs(sections) do
+      if type(name) ~= "string" then
+        misuse(("bad argument #3 to 'comp_by_rule' (section name expected at item %d, got %s)")
+          :format(i, typename(name)))
+      end
+      local r, err = find_section(self, name)
+      if not r then misuse(("bad argument #3 to 'comp_by_rule' (%s)"):format(err)) end
+      recs[#recs + 1] = r
+    end
+  end
+  local made, skipped = json.array{}, {}
+  for _, r in ipairs(recs) do
+    local a, b = r.start, r.start + r.length
+    local best, best_key
+    local n_cand = 0
+    for _, t in ipairs(self.takes) do
+      local ta, tb = take_range(t)
+      if t.track == track and status_of(t) ~= "rejected" and ta <= a and tb >= b then
+        n_cand = n_cand + 1
+        local key          -- compared as a list, larger is better
+        if rule == "fewest_problems" then
+          local kinds, count = badness(self, t)
+          key = { -kinds, -count }
+        elseif rule == "loudest_unclipped" then
+          local lv, err = region_level(self, t, a, b)
+          if not lv then return nil, err end
+          if lv.clipped == 0 then key = { lv.ms } end
+        elseif rule == "latest" then
+          key = {}
+        else
+          key = { -t.take }
+        end
+        if key then
+          key[#key + 1] = t.take          -- ties: the later take
+          local better = best_key == nil
+          for i = 1, #key do
+            if better then break end
+            if key[i] ~= best_key[i] then better = key[i] > best_key[i] break end
+          end
+          if better then best, best_key = t, key end
+        end
+      end
+    end
+    if best then
+      made[#made + 1] = Session.comp(self, track, r.label, best.take)
+    else
+      skipped[#skipped + 1] = { section = r.label, reason = n_cand == 0
+        and "no take of this track that is not rejected covers it"
+        or "every take clips inside it" }
+    end
+  end
+  made.skipped = skipped
+  return made
+end
+
+--- The regions of a track that play: what playback and renders read.
+-- With comps: one region per comped section, the section's range met with
+-- the comped take's extent. Without: the selected take whole. Neither:
+-- an empty list.
+-- @tparam string track
+-- @treturn {table,...} `{take, file (as stored), path (to open), at
+--   (timeline sample of the region's first frame), offset (its frame in the
+--   file), frames, section (label, or nil for a whole take)}`, sorted by
+--   `at`, not overlapping
+function Session:regions(track)
+  check_self(self, "regions")
+  check_track_arg(self, track, 1, "regions", 2)
+  local function path_of(t)
+    return t.file:sub(1, 1) == "/" and t.file or join(self.dir, t.file)
+  end
+  local out = {}
+  local comped = false
+  for _, c in ipairs(self._comps) do
+    if c.track == track then
+      comped = true
+      local r = section_at_bar(self, c.bar)
+      local t
+      for _, x in ipairs(self.takes) do
+        if x.track == track and x.take == c.take then t = x break end
+      end
+      if r and t then
+        local at, offset, frames = clip_to(t, r.start, r.start + r.length)
+        if frames > 0 then
+          out[#out + 1] = { take = t.take, file = t.file, path = path_of(t), at = at,
+                            offset = offset, frames = frames, section = r.label }
+        end
+      end
+    end
+  end
+  if not comped then
+    for _, t in ipairs(self.takes) do
+      if t.track == track and t.status == "selected" and (math.tointeger(t.frames) or 0) > 0 then
+        out[1] = { take = t.take, file = t.file, path = path_of(t), at = math.tointeger(t.start) or 0,
+                   offset = 0, frames = t.frames }
+      end
+    end
+  end
+  table.sort(out, function(x, y) return x.at < y.at end)
   return out
 end
 
@@ -989,6 +1402,16 @@ function Session:document()
   doc.last_take = json.object(copy(self.last_take))
   doc.latency = self.latency and json.object(copy(self.latency)) or nil
   if #self._variants > 0 then doc.variants = json.array(arrange.document(self._variants)) end
+  if #self._comps > 0 then
+    local comps = json.array{}
+    for _, c in ipairs(self._comps) do
+      local out = copy(c)
+      local r = section_at_bar(self, c.bar)
+      out.section = r and r.label or c.section
+      comps[#comps + 1] = out
+    end
+    doc.comps = comps
+  end
   return doc
 end
 
@@ -1028,6 +1451,7 @@ local TAKE_FIELDS = {
   { "pass", "integer", min = 0 },
   { "note", "string" },
   { "error", "string" },
+  { "loudness", "loudness" },
 }
 
 local function check_take(t, w)
@@ -1044,7 +1468,7 @@ local function check_take(t, w)
     elseif kind == "status" then
       if not index_of(M.STATUSES, v) then
         bad(where, ("%s expected, got %s"):format(one_of_text(M.STATUSES),
-          type(v) == "string" and ("'%s'"):format(v) or jtype(v)))
+          quote(v)))
       end
     elseif kind == "positions" then
       need(v, "list", where)
@@ -1059,9 +1483,27 @@ local function check_take(t, w)
         need(g.frames, "integer", gw .. ".frames", 0)
       end
       json.array(v)
+    elseif kind == "loudness" then
+      -- reel.loudness's take_fields; null levels (too quiet) are -inf.
+      need(v, "object", where)
+      for _, k in ipairs{ "integrated", "range", "short_term_max", "true_peak" } do
+        if v[k] == json.null then
+          v[k] = k ~= "range" and -math.huge or nil
+        elseif v[k] ~= nil then
+          need(v[k], "number", where .. "." .. k)
+        end
+      end
+      if v.note ~= nil then need(v.note, "string", where .. ".note") end
     else
       need(v, kind, where, f.min)
     end
+  end
+  -- Take files are opened, played and rewritten by path: never one outside
+  -- the folder (an absolute path, a '..' component) or one a C function
+  -- would read only up to a NUL byte.
+  local file = t.file
+  if file:sub(1, 1) == "/" or file:find("\0", 1, true) or ("/" .. file .. "/"):find("/../", 1, true) then
+    bad(w .. ".file", "must be a path inside the session folder")
   end
   return t
 end
@@ -1087,12 +1529,14 @@ local function check_track(t, w)
   end
   local out = copy(t, { input = true, inputs = true })
   out.input = inputs or input
-  for _, k in ipairs{ "monitor", "gain_db", "pan" } do
+  for _, k in ipairs{ "monitor", "gain_db", "pan", "mute", "solo" } do
     if out[k] == json.null then out[k] = nil end
   end
   if out.monitor ~= nil then need(out.monitor, "boolean", w .. ".monitor") end
   if out.gain_db ~= nil then need(out.gain_db, "number", w .. ".gain_db") end
   if out.pan ~= nil then need(out.pan, "number", w .. ".pan", -1, 1) end
+  if out.mute ~= nil then need(out.mute, "boolean", w .. ".mute") end
+  if out.solo ~= nil then need(out.solo, "boolean", w .. ".solo") end
   out.armed = true
   return out
 end
@@ -1119,14 +1563,14 @@ local function check_sections(list)
   for i = 2, #out do
     local a, b = out[i - 1], out[i]
     if b.bar < a.bar + a.length_bars then
-      bad(("sections[%d]"):format(b._index), ("bars %d to %d overlap sections[%d] '%s' (bars %d to %d)")
-        :format(b.bar, b.bar + b.length_bars - 1, a._index, a.name, a.bar, a.bar + a.length_bars - 1))
+      bad(("sections[%d]"):format(b._index), ("bars %d to %d overlap sections[%d] %s (bars %d to %d)")
+        :format(b.bar, b.bar + b.length_bars - 1, a._index, quote(a.name), a.bar, a.bar + a.length_bars - 1))
     end
   end
   local clash, _, j = label_clash(out)
   if clash then
     bad(("sections[%d].name"):format(out[j]._index),
-      ("two sections are called '%s'"):format(clash))
+      ("two sections are called %s"):format(quote(clash)))
   end
   for _, s in ipairs(out) do s._index = nil end
   return out
@@ -1141,7 +1585,11 @@ local function check_tempo(list)
     need(seg, "object", w)
     need(seg.bar, "integer", w .. ".bar", 1, tempo.BAR_MAX)
     need(seg.bpm, "number", w .. ".bpm")
-    if seg.meter ~= nil then need(seg.meter, "string", w .. ".meter") end
+    if seg.meter ~= nil then
+      need(seg.meter, "string", w .. ".meter")
+      local form = meter_form(seg.meter)
+      if form then bad(w, form) end
+    end
     if i == 1 and seg.bar ~= 1 then bad(w .. ".bar", "the first change must be at bar 1, got " .. seg.bar) end
     if i > 1 and seg.bar <= list[i - 1].bar then
       bad(w .. ".bar", ("changes must be in bar order: %d comes after %d"):format(seg.bar, list[i - 1].bar))
@@ -1155,6 +1603,53 @@ local function check_tempo(list)
   return segs
 end
 
+-- comps: `{track, section, take}` and optionally `bar` (the truth when
+-- given: labels move when sections are added).
+local function check_comps(s, list)
+  need(list, "list", "comps")
+  local out, seen = {}, {}
+  local recs = Session.sections(s)
+  for i, c in ipairs(list) do
+    local w = ("comps[%d]"):format(i)
+    need(c, "object", w)
+    need(c.track, "string", w .. ".track", 1)
+    need(c.section, "string", w .. ".section", 1)
+    need(c.take, "integer", w .. ".take", 1)
+    local r
+    if c.bar ~= nil and c.bar ~= json.null then
+      need(c.bar, "integer", w .. ".bar", 1)
+      for _, x in ipairs(recs) do if x.bar == c.bar then r = x end end
+      if not r then bad(w .. ".bar", ("no section starts at bar %d"):format(c.bar)) end
+    else
+      for _, x in ipairs(recs) do if x.label == c.section then r = x end end
+      if not r then
+        local labels = {}
+        for i, x in ipairs(recs) do labels[i] = x.label end
+        bad(w .. ".section", ("unknown section %s (%s)"):format(quote(c.section),
+          #labels > 0 and "sections: " .. table.concat(labels, ", ") or "the session has no sections"))
+      end
+    end
+    local found = false
+    for _, t in ipairs(s.takes) do
+      if t.track == c.track and t.take == c.take then found = true break end
+    end
+    if not found then
+      bad(w .. ".take", ("track %s has no take %d in takes"):format(quote(c.track), c.take))
+    end
+    local key = c.track .. "\0" .. r.bar
+    if seen[key] then
+      bad(w, ("track %s already has a comp for section '%s' (comps[%d])"):format(quote(c.track), r.label,
+        seen[key]))
+    end
+    seen[key] = i
+    local kept = copy(c, { section = true })
+    kept.bar = r.bar
+    kept.take = math.tointeger(c.take)
+    out[#out + 1] = kept
+  end
+  return out
+end
+
 local function check_document(doc, dir)
   if type(doc) ~= "table" or is_list(doc) then bad(nil, "not a reel session file (expected a JSON object)") end
   local v = doc.reel_session
@@ -1163,12 +1658,13 @@ local function check_document(doc, dir)
     if math.type(v) == "integer" and v > M.VERSION then
       bad("reel_session", ("format version %d is newer than this reel reads (%d)"):format(v, M.VERSION))
     end
-    bad(nil, ("not a reel session file (reel_session is %s)"):format(json.encode(v):gsub("\n$", "")))
+    bad(nil, ("not a reel session file (reel_session is %s)"):format(clip((json.encode(v):gsub("\n$", "")))))
   end
   local s = blank(dir)
   local known = {
     reel_session = true, name = true, rate = true, format = true, tempo = true, sections = true,
     markers = true, tracks = true, takes = true, last_take = true, latency = true, variants = true,
+    comps = true,
   }
   for k, x in pairs(doc) do
     if not known[k] then s._extra[k] = x end
@@ -1200,7 +1696,7 @@ local function check_document(doc, dir)
       local w = ("tracks[%d]"):format(i)
       local tr = check_track(t, w)
       if seen[tr.name] then
-        bad(w .. ".name", ("'%s' is already tracks[%d]"):format(tr.name, seen[tr.name]))
+        bad(w .. ".name", ("%s is already tracks[%d]"):format(quote(tr.name), seen[tr.name]))
       end
       seen[tr.name] = i
       s.tracks[i] = tr
@@ -1214,13 +1710,13 @@ local function check_document(doc, dir)
       check_take(t, w)
       local key = t.track .. "\0" .. t.take
       if seen[key] then
-        bad(w, ("take %d of track '%s' is listed twice (also takes[%d])"):format(t.take, t.track, seen[key]))
+        bad(w, ("take %d of track %s is listed twice (also takes[%d])"):format(t.take, quote(t.track), seen[key]))
       end
       seen[key] = i
       if t.status == "selected" then
         if selected[t.track] then
-          bad(w .. ".status", ("track '%s' already has a selected take (takes[%d])")
-            :format(t.track, selected[t.track]))
+          bad(w .. ".status", ("track %s already has a selected take (takes[%d])")
+            :format(quote(t.track), selected[t.track]))
         end
         selected[t.track] = i
       end
@@ -1230,7 +1726,8 @@ local function check_document(doc, dir)
   if opt("last_take") ~= nil then
     need(doc.last_take, "object", "last_take")
     for k, n in pairs(doc.last_take) do
-      s.last_take[k] = need(n, "integer", "last_take." .. tostring(k), 0)
+      s.last_take[k] = need(n, "integer", type(k) == "string" and k:find("^[%w_]+$") and #k <= M.QUOTE_MAX and "last_take." .. k
+        or ("last_take[%s]"):format(quote(k)), 0)
     end
   end
   if opt("latency") ~= nil then
@@ -1245,15 +1742,35 @@ local function check_document(doc, dir)
     if not list then bad(where, msg) end
     s._variants = list
   end
+  if opt("comps") ~= nil then s._comps = check_comps(s, doc.comps) end
   return s
 end
 
+--- Largest session.json read, in bytes.
+M.MAX_BYTES = 64 << 20
+
+-- A regular file only: opening a FIFO waits for a writer for ever, and a
+-- device (/dev/zero) never ends. The size is checked before reading and
+-- again while reading, for a file that grows meanwhile.
 local function read_file(path)
+  local kind = core.exists(path)
+  if kind and kind ~= "file" then
+    return nil, ("%s: not a regular file (a %s)"):format(path,
+      kind == "directory" and "folder" or "FIFO, device or socket")
+  end
   local f, err = io.open(path, "rb")
   if not f then return nil, err end
-  local text, rerr = f:read("a")
+  local size = f:seek("end")
+  local text, rerr
+  if size and size <= M.MAX_BYTES and f:seek("set") then
+    text, rerr = f:read(M.MAX_BYTES + 1)
+    text = text or (not rerr and "" or nil)
+  end
   f:close()
-  if not text then return nil, ("%s: %s"):format(path, rerr) end
+  if (size and size > M.MAX_BYTES) or (text and #text > M.MAX_BYTES) then
+    return nil, ("%s: larger than %d MiB, too large for a session file"):format(path, M.MAX_BYTES >> 20)
+  end
+  if not text then return nil, ("%s: %s"):format(path, rerr or "cannot be read") end
   return text
 end
 
@@ -1266,7 +1783,8 @@ local function load_session(dir)
   if doc == nil then return nil, ("%s: not valid JSON (%s)"):format(path, derr) end
   local ok, s = catch(check_document, doc, dir)
   if not ok then
-    return nil, s.where and ("%s: %s: %s"):format(path, s.where, s.msg) or ("%s: %s"):format(path, s.msg)
+    local msg = tame(s.msg)
+    return nil, s.where and ("%s: %s: %s"):format(path, tame(s.where), msg) or ("%s: %s"):format(path, msg)
   end
   -- Fail now rather than at the first position asked for.
   local mok, merr = pcall(map_of, s)
@@ -1316,7 +1834,7 @@ local TRACK_FIELDS = { name = true, input = true, monitor = true, gain_db = true
 local function check_setup(t, extra_keys)
   for k in pairs(t) do
     if not (index_of(SETUP_FIELDS, k) or (extra_keys and extra_keys[k])) then
-      bad(nil, ("unknown field '%s' (a template has %s)"):format(tostring(k), table.concat(SETUP_FIELDS, ", ")))
+      bad(nil, ("unknown field %s (a template has %s)"):format(quote(tostring(k)), table.concat(SETUP_FIELDS, ", ")))
     end
   end
   if t.name ~= nil then need(t.name, "string", "name", 1) end
@@ -1344,12 +1862,12 @@ local function check_setup(t, extra_keys)
       need(tr, "object", w)
       for k in pairs(tr) do
         if not TRACK_FIELDS[k] then
-          bad(w, ("unknown field '%s' (a track has name, input, monitor, gain_db, pan)"):format(tostring(k)))
+          bad(w, ("unknown field %s (a track has name, input, monitor, gain_db, pan)"):format(quote(tostring(k))))
         end
       end
       local why = M.bad_track_name(tr.name)
       if why then bad(w .. ".name", tr.name == nil and "missing" or why) end
-      if seen[tr.name] then bad(w .. ".name", ("'%s' is already tracks[%d]"):format(tr.name, seen[tr.name])) end
+      if seen[tr.name] then bad(w .. ".name", ("%s is already tracks[%d]"):format(quote(tr.name), seen[tr.name])) end
       seen[tr.name] = i
       if tr.input == nil then bad(w .. ".input", "missing") end
       local _, err = M.normalize_input(tr.input)
@@ -1378,7 +1896,7 @@ local function check_setup(t, extra_keys)
       bad("sections", ("%d bars in all, more than a session holds (%d)"):format(bar - 1, tempo.BAR_MAX))
     end
     local clash = label_clash(list)
-    if clash then bad("sections", ("two sections would be called '%s'; choose another name"):format(clash)) end
+    if clash then bad("sections", ("two sections would be called %s; choose another name"):format(quote(clash))) end
   end
 end
 

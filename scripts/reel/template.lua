@@ -72,6 +72,9 @@ local sandbox = require "reel.sandbox"
 local session = require "reel.session"
 local tempo = require "reel.tempo"
 
+-- Values from a template, as messages show them: quoted, escaped, cut short.
+local quote = session.quote
+
 local M = {}
 
 --- Largest template file read, in bytes.
@@ -131,7 +134,7 @@ local function sorted_keys(t)
 end
 
 local function quote_key(k)
-  if type(k) == "string" then return ("'%s'"):format(k) end
+  if type(k) == "string" then return quote(k) end
   return ("[%s]"):format(tostring(k))
 end
 
@@ -194,7 +197,8 @@ end
 -- @tparam {string,...} valid
 -- @treturn ?string
 function M.suggest(word, valid)
-  if type(word) ~= "string" or word == "" then return nil end
+  -- (a long word is no misspelling, and the distance costs its length)
+  if type(word) ~= "string" or word == "" or #word > 64 then return nil end
   local lw = word:lower()
   local best, best_d
   local max = #word <= 4 and 1 or (#word <= 8 and 2 or 3)
@@ -223,9 +227,9 @@ end
 
 local function not_found(what, name, valid)
   local near = M.suggest(name, valid)
-  if near then return ("%s '%s' (did you mean '%s'?)"):format(what, name, near) end
-  if #valid == 0 then return ("%s '%s' (there are none)"):format(what, name) end
-  return ("%s '%s' (%s)"):format(what, name, table.concat(valid, ", "))
+  if near then return ("%s %s (did you mean '%s'?)"):format(what, quote(name), near) end
+  if #valid == 0 then return ("%s %s (there are none)"):format(what, quote(name)) end
+  return ("%s %s (%s)"):format(what, quote(name), table.concat(valid, ", "))
 end
 
 -- ------------------------------------------------------------ places
@@ -345,11 +349,18 @@ function M.find(spec, from_dir)
   local names = M.list()
   local near = M.suggest(spec, names)
   local list = #names > 0 and ("templates: " .. table.concat(names, ", ")) or "no templates installed"
-  return nil, ("template '%s' not found (%s%s); give a path such as ./%s.lua for a template "
-    .. "of your own"):format(spec, near and ("did you mean '%s'? "):format(near) or "", list, spec)
+  return nil, ("template %s not found (%s%s); give a path such as ./%s.lua for a template "
+    .. "of your own"):format(quote(spec), near and ("did you mean '%s'? "):format(near) or "", list,
+    #spec <= session.QUOTE_MAX and spec:find("^[%w_%-%.]+$") and spec or "NAME")
 end
 
 local function read_file(path)
+  -- (opening a FIFO would wait for a writer for ever)
+  local kind = core.exists(path)
+  if kind and kind ~= "file" then
+    return nil, ("%s: not a regular file (a %s)"):format(path,
+      kind == "directory" and "folder" or "FIFO, device or socket")
+  end
   local f, err = io.open(path, "rb")
   if not f then return nil, err end
   local text, rerr = f:read(M.MAX_BYTES + 1)
@@ -463,7 +474,7 @@ local function check_input(errors, at, v)
     if math.type(c) == "float" and c == math.floor(c) then c = math.tointeger(c) end
     if math.type(c) ~= "integer" or c < 1 or c > MAX_CHANNEL then
       report(errors, at, ("input channels are integers from 1 to %d, got %s"):format(MAX_CHANNEL,
-        type(c) == "string" and ("'%s'"):format(c) or tostring(c)))
+        type(c) == "string" and quote(c) or tostring(c)))
       return nil
     end
     out[i] = c
@@ -486,7 +497,7 @@ local function check_names(errors, ctx, list, at, what)
     if not check_string(errors, at, n, true) then
       ok = false
     elseif seen[n] then
-      report(errors, at, ("'%s' is listed twice (also %s[%d])"):format(n, where, seen[n]))
+      report(errors, at, ("%s is listed twice (also %s[%d])"):format(quote(n), where, seen[n]))
       ok = false
     else
       seen[n] = i
@@ -513,11 +524,11 @@ local function check_tracks(errors, ctx, t)
         if why then
           report(errors, nat, why)
         elseif seen[tr.name] then
-          report(errors, nat, ("'%s' is used twice (also tracks[%d])"):format(tr.name, seen[tr.name]))
+          report(errors, nat, ("%s is used twice (also tracks[%d])"):format(quote(tr.name), seen[tr.name]))
         elseif lower[tr.name:lower()] then
           local j = lower[tr.name:lower()]
-          report(errors, nat, ("'%s' differs from tracks[%d]'s '%s' only in case (their take "
-            .. "files would clash on some systems)"):format(tr.name, j, tracks[j].name))
+          report(errors, nat, ("%s differs from tracks[%d]'s %s only in case (their take "
+            .. "files would clash on some systems)"):format(quote(tr.name), j, quote(tracks[j].name)))
         else
           seen[tr.name] = i
           lower[tr.name:lower()] = i
@@ -548,7 +559,7 @@ local function check_groups(errors, ctx, t)
       elseif check_string(errors, field_at(ctx, g, "name", w .. ".name"), g.name, true) then
         if seen[g.name] then
           report(errors, field_at(ctx, g, "name", w .. ".name"),
-            ("'%s' is used twice (also groups[%d])"):format(g.name, seen[g.name]))
+            ("%s is used twice (also groups[%d])"):format(quote(g.name), seen[g.name]))
         end
         seen[g.name] = seen[g.name] or i
       end
@@ -810,8 +821,9 @@ local function apply(errors, c, ctx, t, base_name)
             local key = sec.after and "after" or "before"
             report(errors, field_at(ctx, sec, key, w .. "." .. key), #found == 0
               and not_found(base_name .. " has no section", anchor, labels(c.sections))
-              or ("'%s' is %d sections; name one of them by its label (%s 1, %s 2, ...)")
-                :format(anchor, #found, anchor, anchor))
+              or ("%s is %d sections; name one of them by its label (%s 1, %s 2, ...)")
+                :format(quote(anchor), #found, quote(anchor):match("^'(.*)'$") or "NAME",
+                  quote(anchor):match("^'(.*)'$") or "NAME"))
           else
             table.insert(c.sections, found[1] + (sec.after and 1 or 0), entry)
           end
@@ -844,8 +856,8 @@ end
 local function check_composed(errors, c)
   for i, tr in ipairs(c.tracks) do
     if tr.input == nil then
-      report(errors, tr.at, ("the field 'input' is missing (track '%s' records from a channel, "
-        .. "input = N, or a stereo pair, input = {LEFT, RIGHT})"):format(tr.name))
+      report(errors, tr.at, ("the field 'input' is missing (track %s records from a channel, "
+        .. "input = N, or a stereo pair, input = {LEFT, RIGHT})"):format(quote(tr.name)))
     end
     tr.index = i
   end
@@ -866,7 +878,7 @@ local function check_composed(errors, c)
   local ls, seen = labels(c.sections), {}
   for i, l in ipairs(ls) do
     if seen[l] then
-      report(errors, c.sections[i].at, ("two sections would be called '%s'; choose another name"):format(l))
+      report(errors, c.sections[i].at, ("two sections would be called %s; choose another name"):format(quote(l)))
     end
     seen[l] = true
   end
@@ -918,7 +930,7 @@ local function load_into(errors, c, path, chain)
   local src, err = read_file(path)
   if not src then return nil, err end
   local t, spans = sandbox.load_data(src, "=" .. path)
-  if not t then return nil, spans end
+  if not t then return nil, session.tame(spans) end
   local ctx = { path = path, src = src, spans = spans }
   chain[#chain + 1] = path
   c.files[#c.files + 1] = path
@@ -940,7 +952,7 @@ local function load_into(errors, c, path, chain)
         local names = {}
         for i, q in ipairs(chain) do names[i] = normalize(q) end
         names[#names + 1] = normalize(base)
-        report(errors, eat, ("'%s' goes round in a circle (%s)"):format(t.extends, table.concat(names, " -> ")))
+        report(errors, eat, ("%s goes round in a circle (%s)"):format(quote(t.extends), table.concat(names, " -> ")))
         return false
       end
     end
@@ -951,7 +963,7 @@ local function load_into(errors, c, path, chain)
     local ok, lerr = load_into(errors, c, base, chain)
     if ok == nil then
       -- the base failed by itself: say who asked for it
-      report(errors, field_at(ctx, t, "extends", "extends"), ("cannot use '%s': %s"):format(t.extends, lerr))
+      report(errors, field_at(ctx, t, "extends", "extends"), ("cannot use %s: %s"):format(quote(t.extends), lerr))
       return false
     elseif not ok then
       return false

@@ -10,8 +10,9 @@
 --
 -- `Session:record` (reel/init.lua) comes here when it is given any of the
 -- options below; with only `seconds` (or nothing) it records a plain timed
--- take as before. A roll plays the selected takes of the other tracks and
--- any backing files from disk, mixes them with the monitored inputs into the
+-- take as before. A roll plays the other tracks' regions (`Session:regions`:
+-- their comps section by section, else their selected takes) and any
+-- backing files from disk, mixes them with the monitored inputs into the
 -- outputs, sounds the click, and records the armed inputs where the
 -- transport says, each take aligned with the playback by the round-trip
 -- latency. All of that runs in the engine's threads (reel.core's roll,
@@ -117,7 +118,7 @@ local CLICK_MODES = { off = true, always = true, recording = true }
 -- ------------------------------------------------------------- planning
 
 -- The session's sample positions, with messages naming the option.
-local Resolver = {}
+local Resolver = {} -- @local: positions for one plan, not part of the API
 Resolver.__index = Resolver
 
 local function resolver(s)
@@ -581,12 +582,24 @@ function M.run(s, p, ctx)
   for _, t in ipairs(p.tracks) do recording[t.name] = true end
   local sources = {}
   if p.against == "selected" then
+    -- Each other track's regions: its comps, else its selected take whole.
+    local names, seen = {}, {}
+    for _, t in ipairs(s.tracks) do names[#names + 1], seen[t.name] = t.name, true end
     for _, t in ipairs(s.takes) do
-      if t.status == "selected" and not recording[t.track] then
-        local tr = track_by_name(s, t.track) or {}
-        sources[#sources + 1] = { path = join(s.dir, t.file), at = t.start or 0,
-          gain_db = tr.gain_db or 0, pan = tr.pan or 0,
-          what = ("selected take %d of '%s'"):format(t.take, t.track) }
+      if not seen[t.track] then names[#names + 1], seen[t.track] = t.track, true end
+    end
+    for _, name in ipairs(names) do
+      if not recording[name] then
+        local tr = track_by_name(s, name) or {}
+        for _, r in ipairs(s:regions(name)) do
+          -- a whole take plays its whole file, as it always did; a comped
+          -- section only its region
+          sources[#sources + 1] = { path = r.path, at = r.at,
+            offset = r.section and r.offset or nil, frames = r.section and r.frames or nil,
+            gain_db = tr.gain_db or 0, pan = tr.pan or 0,
+            what = r.section and ("take %d of '%s' comped in '%s'"):format(r.take, name, r.section)
+              or ("selected take %d of '%s'"):format(r.take, name) }
+        end
       end
     end
   end
@@ -595,7 +608,7 @@ function M.run(s, p, ctx)
       what = "backing file" }
   end
   for _, src in ipairs(sources) do
-    local sok, serr = rec:add_source(src.path, src.at, src.gain_db, src.pan)
+    local sok, serr = rec:add_source(src.path, src.at, src.gain_db, src.pan, src.offset, src.frames)
     if not sok then return nil, ("%s: %s"):format(src.what, serr) end
   end
 
@@ -680,6 +693,7 @@ function M.run(s, p, ctx)
     local fok, ferr = rec:finish_roll()
     local takes = json.array{}
     local per_pass = {}
+    local lbudget = require("reel.loudness").budget()
     for i, t in ipairs(p.tracks) do
       for _, st in ipairs(rec:takes(index[i])) do
         if st.path then
@@ -690,6 +704,7 @@ function M.run(s, p, ctx)
             format = p.format, rate = info.rate, frames = st.frames, seconds = st.frames / info.rate,
             start = st.start, start_bbt = bbt(st.start), section = p.section,
             peak = st.peak, peak_db = st.peak_db, clipped = st.clipped,
+            loudness = require("reel.loudness").take(st.path, lbudget),
             xruns = st.xruns, xrun_positions = json.array(st.xrun_positions),
             overruns = st.overruns, lost_frames = st.lost_frames, gaps = json.array(st.gaps),
             error = st.error, device = device_label, latency = latency,

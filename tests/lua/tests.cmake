@@ -1,12 +1,14 @@
 # Lua specs (tests/lua/spec_*.lua), each run by `reel run`; label lua.
 # Specs that record also carry "threaded" for the TSan build.
-foreach(spec session core json tracking sessions_tracking template play arrange)
+foreach(spec session core json tracking sessions_tracking template play arrange routine comp export
+    render report loudness)
   set(_f ${CMAKE_CURRENT_SOURCE_DIR}/lua/spec_${spec}.lua)
   if(EXISTS ${_f})
     add_test(NAME lua.${spec} COMMAND $<TARGET_FILE:reel> run ${_f})
     set(_labels lua)
     if(spec STREQUAL "session" OR spec STREQUAL "core" OR spec STREQUAL "tracking"
-       OR spec STREQUAL "sessions_tracking" OR spec STREQUAL "play")
+       OR spec STREQUAL "sessions_tracking" OR spec STREQUAL "play"
+       OR spec STREQUAL "routine" OR spec STREQUAL "comp" OR spec STREQUAL "report")
       list(APPEND _labels threaded)
     endif()
     if(spec STREQUAL "tracking" OR spec STREQUAL "sessions_tracking")

@@ -336,6 +336,14 @@ static void test_sweep(void **state)
     for (size_t i = 0; i < (size_t)RATE / 2; i++)
         assert_float_equal(x[i], sin(TWO_PI * (double)((i * 1000) % RATE) / RATE), 1e-6);
     reel_gen_destroy(g);
+    /* An extreme but computable range (f1 / f0 = 2e304): finite throughout,
+     * a full cycle of the repetition included. */
+    g = make("sweep:1e-300:20000:0.5", RATE);
+    reel_gen_fill_rt(g, x, RATE);
+    for (size_t i = 0; i < (size_t)RATE; i++)
+        if (!isfinite(x[i]) || fabsf(x[i]) > db(-12) + 1e-6)
+            fail_msg("sweep:1e-300:20000:0.5 frame %zu is %g", i, x[i]);
+    reel_gen_destroy(g);
     free(x);
 }
 
@@ -522,6 +530,17 @@ static void test_errors(void **state)
                 "sweep:20:20000:soon: duration 'soon' is not a number");
     check_error("sweep:20:20000:1:-6:7", RATE,
                 "sweep:20:20000:1:-6:7: too many fields (sweep:F0:F1:SECONDS[:DB])");
+    /* Subnormal frequencies: f1 / f0 overflows (the fuzzer's NaN), or
+     * underflows going down. */
+    check_error("sweep:5e-324:100:1", RATE,
+                "sweep:5e-324:100:1: a sweep from 5e-324 Hz to 100 Hz over 1 s cannot be "
+                "computed (the frequencies are too far apart)");
+    check_error("sweep:100:5e-324:1", RATE,
+                "sweep:100:5e-324:1: a sweep from 100 Hz to 5e-324 Hz over 1 s cannot be "
+                "computed (the frequencies are too far apart)");
+    check_error("sweep:1e-310:20000:0.5:-6", RATE,
+                "sweep:1e-310:20000:0.5:-6: a sweep from 1e-310 Hz to 20000 Hz over 0.5 s cannot "
+                "be computed (the frequencies are too far apart)");
     check_error("click:120", RATE,
                 "'click' is not a generator (silence, sine:FREQ[:DB], noise[:white|pink][:DB], "
                 "impulse:PERIOD[:DB], sweep:F0:F1:SECONDS[:DB], mls:ORDER[:DB])");

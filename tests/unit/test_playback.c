@@ -366,6 +366,95 @@ static void loop_passes_repeat_the_range_exactly(void **state)
         assert_int_equal(per3[p], 9000);
 }
 
+/* What a region (frames [off, off + len) of the mono file, at `at`) must give
+ * at timeline position p. */
+static float expect_region(int64_t at, int64_t off, int64_t len, int64_t p)
+{
+    int64_t i = p - at;
+    return i >= 0 && i < len ? mono_at(off + i) : 0.0f;
+}
+
+/* Plays from pos (with the loop [ls, le) for `passes` passes, or straight
+ * for `frames` frames when ls is NONE) and checks source `src` frame by
+ * frame against the region. Returns how many frames of the file came out. */
+static int64_t play_region(struct fixture *f, unsigned src, int64_t pos, int64_t ls, int64_t le,
+                           unsigned passes, int64_t frames, int64_t at, int64_t off, int64_t len)
+{
+    prepare(f, pos, ls, le);
+    struct tport t = {pos, ls, le, 0, 0};
+    int64_t played = 0, sounding = 0;
+    while (ls != NONE ? t.passes < passes : played < frames) {
+        unsigned n = next_span(&t, periods[t.k++ % N_PERIODS]);
+        wait_ready(f, n);
+        assert_int_equal(reel_playback_read_rt(f->pb, src, t.pos, n, f->l, NULL), 0);
+        for (unsigned i = 0; i < n; i++) {
+            float want = expect_region(at, off, len, t.pos + (int64_t)i);
+            if (f->l[i] != want)
+                fail_msg("pass %u frame %lld: %g, expected %g", t.passes,
+                         (long long)(t.pos + i), f->l[i], want);
+            sounding += want != 0.0f;
+        }
+        played += n;
+        advance(&t, n);
+    }
+    assert_clean(f);
+    return sounding;
+}
+
+static void regions_play_exactly_their_frames(void **state)
+{
+    struct fixture *f = *state;
+    char err[REEL_ERRMSG_MAX] = "";
+    make(f, 1);
+    /* Frames 30000..54999 of the file at 100000..124999; a second region of
+     * the same file (its first 1000 frames) at 0. */
+    assert_int_equal(reel_playback_add_region(f->pb, f->mono, 100000, 30000, 25000, err), 0);
+    assert_int_equal(reel_playback_add_region(f->pb, f->mono, 0, 0, 1000, err), 1);
+    assert_int_equal(reel_playback_source_frames(f->pb, 0), 25000);
+    assert_int_equal(reel_playback_source_frames(f->pb, 1), 1000);
+
+    /* Straight through: silence, the region, silence. */
+    assert_int_equal(play_region(f, 0, 95000, NONE, NONE, 0, 40000, 100000, 30000, 25000),
+                     25000);
+    assert_int_equal(play_region(f, 1, 0, NONE, NONE, 0, 3000, 0, 0, 1000), 1000);
+    /* The region's first and last frames are the file's frames 30000 and
+     * 54999, not its neighbours. */
+    assert_true(expect_region(100000, 30000, 25000, 100000) == mono_at(30000));
+    assert_true(expect_region(100000, 30000, 25000, 124999) == mono_at(54999));
+    assert_true(expect_region(100000, 30000, 25000, 125000) == 0.0f);
+
+    /* Loops crossing the region's end and its start: 3 passes each; every
+     * pass plays the same 5000 frames of the region. */
+    assert_int_equal(play_region(f, 0, 120000, 120000, 128000, 3, 0, 100000, 30000, 25000),
+                     3 * 5000);
+    assert_int_equal(play_region(f, 0, 96000, 96000, 103000, 3, 0, 100000, 30000, 25000),
+                     3 * 3000);
+
+    /* frames < 0: to the file's end. */
+    reel_playback_stop(f->pb);
+    assert_int_equal(reel_playback_clear(f->pb), 0);
+    assert_int_equal(reel_playback_add_region(f->pb, f->mono, 10, N_MONO - 700, -1, err), 0);
+    assert_int_equal(reel_playback_source_frames(f->pb, 0), 700);
+    assert_int_equal(play_region(f, 0, 0, NONE, NONE, 0, 2000, 10, N_MONO - 700, 700), 700);
+    reel_playback_stop(f->pb);
+
+    /* Regions outside the file are refused, with the numbers. */
+    char want[REEL_ERRMSG_MAX + 600];
+    assert_int_equal(reel_playback_add_region(f->pb, f->mono, 0, N_MONO + 1, 10, err),
+                     REEL_EINVAL);
+    snprintf(want, sizeof want, "playback: %s: region offset %d is outside the file (%d frames)",
+             f->mono, N_MONO + 1, N_MONO);
+    assert_string_equal(err, want);
+    assert_int_equal(reel_playback_add_region(f->pb, f->mono, 0, -1, 10, err), REEL_EINVAL);
+    assert_int_equal(reel_playback_add_region(f->pb, f->mono, 0, 99000, 1001, err), REEL_EINVAL);
+    snprintf(want, sizeof want,
+             "playback: %s: region of 1001 frames from frame 99000 ends after the file's end "
+             "(%d frames)", f->mono, N_MONO);
+    assert_string_equal(err, want);
+    /* Exactly up to the end is fine. */
+    assert_int_equal(reel_playback_add_region(f->pb, f->mono, 0, 99000, 1000, err), 1);
+}
+
 /* The audio side reading as fast as it can with a 1 s ring: every frame it
  * gets is either the file's frame at that position or silence that was
  * counted, at the right position; afterwards, paced reads are exact again. */
@@ -787,6 +876,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(prepare_in_the_middle_and_again, setup, teardown),
         cmocka_unit_test_setup_teardown(loop_passes_repeat_the_range_exactly, setup, teardown),
+        cmocka_unit_test_setup_teardown(regions_play_exactly_their_frames, setup, teardown),
         cmocka_unit_test_setup_teardown(underruns_are_counted_silence_and_stay_aligned, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(unprepared_locates_skip_ahead_or_give_counted_silence,

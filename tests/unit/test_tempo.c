@@ -660,6 +660,13 @@ static void test_parse_errors_word_for_word(void **state)
     parse_err(f, text, want);
     snprintf(text, sizeof text, "%lld", (long long)end - 1);
     assert_i64(parse_ok(f, text), end - 1);
+    /* The last beat (24000 samples) and a fraction that rounds to its end:
+     * 0.99998 * 24000 = 23999.52 is the first sample past bar 99999 (the
+     * fuzzer's find: it came back as a position with no bars:beats). */
+    parse_err(f, "99999:1.99998", "position '99999:1.99998' is after the last bar (99999)");
+    parse_err(f, "99999:1.999999999999999",
+              "position '99999:1.999999999999999' is after the last bar (99999)");
+    assert_i64(parse_ok(f, "99999:1.99997"), end - 1); /* 23999.28 */
 }
 
 /* ---- validation ---- */

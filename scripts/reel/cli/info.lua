@@ -72,6 +72,13 @@ local function num(x)
   return ("%g"):format(x)
 end
 
+-- text padded with spaces to width bytes: string.format's "%-Ns" takes
+-- widths up to 99 only (section labels can be longer) and refuses strings
+-- holding a NUL byte (a marker's name from JSON can).
+local function pad(text, width)
+  return text .. (" "):rep(width - #text)
+end
+
 if arrangement then
   local a = arrangement
   print(("Session   %s"):format(s.name))
@@ -93,7 +100,7 @@ if arrangement then
       if r.tempo then facts[#facts + 1] = ("at %s bpm"):format(num(r.tempo)) end
       if r.fade_in then facts[#facts + 1] = ("fade in %.1f s"):format(r.fade_in) end
       if r.fade_out then facts[#facts + 1] = ("fade out %.1f s"):format(r.fade_out) end
-      print((("  %-" .. w .. "s  %-7s %8s   %s - %s  %9.3f s   samples %d - %d   %s"):format(r.label,
+      print((("  %s  %-7s %8s   %s - %s  %9.3f s   samples %d - %d   %s"):format(pad(r.label, w),
         r.start_bbt, plural(r.bars, "bar"), clock(r.start / rate), clock((r.start + r.length) / rate),
         r.seconds, r.start, r.start + r.length, table.concat(facts, ", ")):gsub("%s+$", "")))
     end
@@ -129,7 +136,7 @@ else
   local w = 4
   for _, r in ipairs(sections) do w = math.max(w, #r.label) end
   for _, r in ipairs(sections) do
-    print(("  %-" .. w .. "s  %-7s %8s   %s - %s  %9.3f s   samples %d - %d"):format(r.label,
+    print(("  %s  %-7s %8s   %s - %s  %9.3f s   samples %d - %d"):format(pad(r.label, w),
       r.start_bbt, plural(r.length_bars, "bar"), clock(r.start / rate),
       clock((r.start + r.length) / rate), r.seconds, r.start, r.start + r.length))
   end
@@ -145,7 +152,8 @@ if #s.markers > 0 then
   print("")
   print(("Markers (%d)"):format(#s.markers))
   for _, mk in ipairs(s.markers) do
-    print(("  %-12s %-9s %s (sample %d)"):format(mk.name, bbt(mk.start), clock(mk.start / rate), mk.start))
+    print(("  %s %-9s %s (sample %d)"):format(pad(mk.name, 12), bbt(mk.start), clock(mk.start / rate),
+      mk.start))
   end
 end
 
@@ -159,7 +167,7 @@ else
     if t.monitor then facts[#facts + 1] = "monitored" end
     if t.gain_db and t.gain_db ~= 0 then facts[#facts + 1] = ("gain %+.1f dB"):format(t.gain_db) end
     if t.pan and t.pan ~= 0 then facts[#facts + 1] = ("pan %+.2f"):format(t.pan) end
-    print(("  %-12s %s"):format(t.name, table.concat(facts, ", ")))
+    print(("  %s %s"):format(pad(t.name, 12), table.concat(facts, ", ")))
   end
 end
 

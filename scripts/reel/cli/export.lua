@@ -1,0 +1,62 @@
+--- `reel export DIR --to FOLDER [--variant NAME] [--force]`: writes the
+-- handoff package of a session (see reel.export): mix and stems, the take
+-- files the song uses, takes/sections/markers/tempo as CSV (and takes as
+-- JSON), a MIDI file with the tempo map and markers, a REAPER project and a
+-- DAWproject file, and a README for the mix engineer. FOLDER must be new or
+-- empty unless --force; the session folder is only read.
+-- Returns the exit status: 0 written, 1 failed (no such session, a take
+-- file missing, FOLDER not empty, no such variant, the disk), 2 bad command
+-- line.
+local reel = require "reel"
+local getopt = require "reel.getopt"
+require "reel.export"
+
+local function usage_error(msg)
+  io.stderr:write("reel export: ", msg, "\nTry 'reel --help'.\n")
+  return 2
+end
+
+local opts, rest = getopt.parse({ ... }, { to = { value = true }, variant = { value = true }, force = {} })
+if not opts then return usage_error(rest) end
+if #rest == 0 then return usage_error("missing DIR (the session folder)") end
+if #rest > 1 then return usage_error(("unexpected argument '%s' (only one DIR)"):format(rest[2])) end
+if not opts.to then return usage_error("missing --to FOLDER (where the package goes)") end
+if opts.to == "" then return usage_error("option '--to' needs a folder") end
+if opts.variant == "" then return usage_error("option '--variant' needs a variant name") end
+local dir = rest[1]
+if dir == "" then return usage_error("DIR must not be empty") end
+
+local s, err = reel.open(dir)
+if not s then
+  io.stderr:write("reel export: ", err, "\n")
+  return 1
+end
+
+local ok, summary, xerr = pcall(s.export, s, { to = opts.to, variant = opts.variant, force = opts.force })
+if not ok then
+  -- A mistake the options carry (an unknown variant): said without Lua's position.
+  io.stderr:write("reel export: ", (tostring(summary):gsub("^[^\n]-:%d+: ", "")), "\n")
+  return 1
+end
+if not summary then
+  io.stderr:write("reel export: ", xerr, "\n")
+  return 1
+end
+
+local linked, copied, converted = 0, 0, 0
+for _, a in ipairs(summary.audio) do
+  if a.how == "link" then linked = linked + 1
+  elseif a.how == "copy" then copied = copied + 1
+  else converted = converted + 1 end
+end
+print(("Exported %s%s to %s"):format(s.name, summary.variant and (" (variant " .. summary.variant .. ")") or "",
+  summary.folder))
+print(("  %d samples at %d Hz (%.3f s), %d track%s: %s"):format(summary.frames, summary.rate,
+  summary.frames / summary.rate, #summary.tracks, #summary.tracks == 1 and "" or "s",
+  table.concat(summary.tracks, ", ")))
+print(("  audio: %d take file%s (%d linked, %d copied, %d converted to BWF WAV)"):format(#summary.audio,
+  #summary.audio == 1 and "" or "s", linked, copied, converted))
+print(("  %d takes listed in takes.csv and takes.json"):format(summary.takes))
+print(("  %d files:"):format(#summary.files))
+for _, f in ipairs(summary.files) do print("    " .. f) end
+return 0

@@ -1,0 +1,561 @@
+--- spec_export.lua: the handoff package (scripts/reel/export.lua, reel.smf,
+-- reel.rpp, reel.dawproject, lua/lzip.c, lua/lbwf.c), every file read back.
+--
+-- The song, by hand: 48 kHz; bars 1-2 4/4 at 120 (96000 samples a bar),
+-- bar 3 6/8 at 90 eighths (4 s, 192000 samples), bar 4 4/4 at 100 (2.4 s,
+-- 115200 samples). Sections Intro (bars 1-2, samples 0-192000), Verse (bar
+-- 3, 192000-384000), Chorus (bar 4, 384000-499200). MIDI ticks (960 a
+-- quarter): bar 3 at 7680, bar 4 at 7680 + 2880 = 10560.
+-- Takes are written by sox with known content and registered by hand:
+-- Vox T1 (selected, at 2:1 = 96000, 2 s, bext 96000, clipped and an xrun),
+-- Vox T2 (rejected), Bass T1 (no bext chunk at all), Gtr T1 and T2 comped
+-- (Intro and Chorus from T1, Verse from T2: regions with offsets), Keys T1
+-- a FLAC take at 48000.
+local T = dofile((arg[0]:match("^(.*)/") or ".") .. "/helper.lua")
+local reel = require "reel"
+local core = require "reel.core"
+local json = require "reel.json"
+local bwf = require "reel.bwf"
+local zip = require "reel.zip"
+local export = require "reel.export"
+
+local RATE = 48000
+
+local function read(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function sh(cmd)
+  local ok = os.execute(cmd)
+  assert(ok, "command failed: " .. cmd)
+end
+
+-- ------------------------------------------------------------ readers
+
+-- RFC 4180 CSV: rows of fields; quoted fields may hold commas, quotes
+-- (doubled) and line breaks.
+local function parse_csv(text)
+  local rows, row, field, i, n = {}, {}, {}, 1, #text
+  local quoted = false
+  while i <= n do
+    local c = text:sub(i, i)
+    if quoted then
+      if c == '"' then
+        if text:sub(i + 1, i + 1) == '"' then field[#field + 1] = '"'; i = i + 1
+        else quoted = false end
+      else field[#field + 1] = c end
+    elseif c == '"' then
+      T.eq(#field, 0, "a quote opens a field")
+      quoted = true
+    elseif c == "," then
+      row[#row + 1] = table.concat(field); field = {}
+    elseif c == "\r" then
+      T.eq(text:sub(i + 1, i + 1), "\n", "CRLF line ends")
+      row[#row + 1] = table.concat(field); field = {}
+      rows[#rows + 1] = row; row = {}
+      i = i + 1
+    else
+      T.ok(c ~= "\n", "no bare LF outside quotes")
+      field[#field + 1] = c
+    end
+    i = i + 1
+  end
+  T.ok(not quoted and #field == 0 and #row == 0, "the file ends with a complete line")
+  return rows
+end
+
+-- Standard MIDI File: header and per track the events with absolute ticks.
+local function parse_smf(data)
+  T.eq(data:sub(1, 4), "MThd")
+  local hlen, format, ntrks, division, pos = string.unpack(">I4I2I2I2", data, 5)
+  T.eq(hlen, 6, "MThd length")
+  local tracks = {}
+  for _ = 1, ntrks do
+    T.eq(data:sub(pos, pos + 3), "MTrk")
+    local len = string.unpack(">I4", data, pos + 4)
+    local p, stop, tick, events = pos + 8, pos + 8 + len, 0, {}
+    local function vlq()
+      local v = 0
+      repeat
+        local b = data:byte(p); p = p + 1
+        v = (v << 7) | (b & 0x7F)
+      until b < 0x80
+      return v
+    end
+    while p < stop do
+      tick = tick + vlq()
+      local status = data:byte(p); p = p + 1
+      T.eq(status, 0xFF, "only meta events in the conductor track")
+      local kind = data:byte(p); p = p + 1
+      local l = vlq()
+      events[#events + 1] = { tick = tick, kind = kind, data = data:sub(p, p + l - 1) }
+      p = p + l
+    end
+    T.eq(p, stop, "track length")
+    tracks[#tracks + 1] = events
+    pos = stop
+  end
+  T.eq(pos, #data + 1, "nothing after the last track")
+  return { format = format, division = division, tracks = tracks }
+end
+
+-- RPP: the lines, stripped, as lists of tokens (quotes of any of REAPER's
+-- three kinds).
+local function rpp_tokens(line)
+  local out, i = {}, 1
+  line = line:match("^%s*(.-)%s*$")
+  while i <= #line do
+    local c = line:sub(i, i)
+    if c == " " then i = i + 1
+    elseif c == '"' or c == "'" or c == "`" then
+      local j = line:find(c, i + 1, true)
+      out[#out + 1] = line:sub(i + 1, j - 1)
+      i = j + 1
+    else
+      local j = line:find(" ", i, true) or (#line + 1)
+      out[#out + 1] = line:sub(i, j - 1)
+      i = j
+    end
+  end
+  return out
+end
+
+-- Elements of an XML text in document order: {tag, attrs, depth}.
+local function xml_elements(text)
+  local out, depth = {}, 0
+  local function unescape(s)
+    return (s:gsub("&(#?%w+);", function(e)
+      local map = { amp = "&", lt = "<", gt = ">", quot = '"', apos = "'" }
+      if map[e] then return map[e] end
+      return utf8.char(tonumber(e:match("^#(%d+)$")))
+    end))
+  end
+  for close, tag, attrs, selfclose in text:gmatch("<(/?)([%w_:]+)([^>]-)(/?)>") do
+    if close == "/" then
+      depth = depth - 1
+    else
+      local a = {}
+      for k, v in attrs:gmatch('([%w_:]+)="([^"]*)"') do a[k] = unescape(v) end
+      out[#out + 1] = { tag = tag, attrs = a, depth = depth }
+      if selfclose ~= "/" then depth = depth + 1 end
+    end
+  end
+  T.eq(depth, 0, "balanced XML")
+  return out
+end
+
+-- ------------------------------------------------------------ the song
+
+local function song()
+  local root = T.tmpdir()
+  local dir = root .. "/song"
+  local s = assert(reel.new(dir, { rate = RATE, tempo = 120, meter = "4/4",
+    tracks = { { name = "Vox", input = 1, gain_db = -6, pan = -0.5 }, { name = "Bass", input = 2 },
+               { name = "Gtr", input = { 3, 4 } }, { name = "Keys", input = 5 } },
+    sections = { { "Intro", 2 }, { "Verse", 1 }, { "Chorus", 1 } } }))
+  s:set_tempo(3, 90, "6/8")
+  s:set_tempo(4, 100, "4/4")
+  s:add_marker('Say "hi", ok', "2:3")
+  s:add_marker("Solo, pt. 2", "4:2.5")
+  local audio = dir .. "/audio/"
+  sh(("sox -D -n -r 48000 -b 24 -c 1 %s/raw_vox1.wav synth 2 sine 440 gain -6"):format(root))
+  assert(bwf.rewrite(root .. "/raw_vox1.wav", audio .. "Vox_T01.wav", { time_reference = 96000 }))
+  sh(("sox -D -n -r 48000 -b 24 -c 1 %sVox_T02.wav synth 1 sine 330 gain -6"):format(audio))
+  sh(("sox -D -n -r 48000 -b 24 -c 1 %sBass_T01.wav synth 10.4 sine 55 gain -6"):format(audio))
+  sh(("sox -D -n -r 48000 -b 24 -c 2 %s/raw_g1.wav synth 10.4 sine 220 gain -12"):format(root))
+  sh(("sox -D -n -r 48000 -b 24 -c 2 %s/raw_g2.wav synth 10.4 sine 330 gain -12"):format(root))
+  assert(bwf.rewrite(root .. "/raw_g1.wav", audio .. "Gtr_T01.wav", { time_reference = 0 }))
+  assert(bwf.rewrite(root .. "/raw_g2.wav", audio .. "Gtr_T02.wav", { time_reference = 0 }))
+  sh(("sox -D -n -r 48000 -b 24 -c 1 %sKeys_T01.flac synth 1.5 sine 660 gain -9"):format(audio))
+  local function take(t)
+    t.rate, t.format = RATE, t.format or "wav24"
+    s.takes[#s.takes + 1] = t
+  end
+  take{ track = "Vox", take = 1, file = "audio/Vox_T01.wav", start = 96000, frames = 96000,
+        status = "selected", clipped = 3, xruns = 1, xrun_positions = { 4800 } }
+  take{ track = "Vox", take = 2, file = "audio/Vox_T02.wav", start = 0, frames = 48000,
+        status = "rejected", note = "flat" }
+  take{ track = "Bass", take = 1, file = "audio/Bass_T01.wav", start = 0, frames = 499200, status = "selected" }
+  take{ track = "Gtr", take = 1, file = "audio/Gtr_T01.wav", start = 0, frames = 499200 }
+  take{ track = "Gtr", take = 2, file = "audio/Gtr_T02.wav", start = 0, frames = 499200 }
+  take{ track = "Keys", take = 1, file = "audio/Keys_T01.flac", start = 48000, frames = 72000,
+        status = "selected", format = "flac" }
+  s:comp("Gtr", "Intro", 1)
+  s:comp("Gtr", "Verse", 2)
+  s:comp("Gtr", "Chorus", 1)
+  s:set_mix("Keys", { mute = true })
+  assert(s:save())
+  return assert(reel.open(dir)), root, dir
+end
+
+local function sha(path)
+  local p = assert(io.popen("sha256sum '" .. path .. "'"))
+  local h = p:read("l"):match("^%x+")
+  p:close()
+  return h
+end
+
+-- ------------------------------------------------------------ the tests
+
+local S, ROOT, DIR = song()
+local BEFORE = {}
+for _, f in ipairs(core.list_dir(DIR .. "/audio")) do BEFORE[f] = sha(DIR .. "/audio/" .. f) end
+BEFORE["session.json"] = sha(DIR .. "/session.json")
+local OUT = ROOT .. "/handoff"
+local R, ERR = S:export{ to = OUT }
+
+T.test("export writes the package and says what it wrote", function()
+  T.ok(R, ERR)
+  T.eq(R.folder, OUT)
+  T.eq(table.concat(R.files, " "), table.concat({ "README.txt", "audio/Bass_T01.wav", "audio/Gtr_T01.wav",
+    "audio/Gtr_T02.wav", "audio/Keys_T01.wav", "audio/Vox_T01.wav", "markers.csv", "mix.wav",
+    "sections.csv", "song.RPP", "song.dawproject", "stems/Bass.wav", "stems/Gtr.wav", "stems/Keys.wav",
+    "stems/Vox.wav", "takes.csv", "takes.json", "tempo.csv", "tempo_markers.mid" }, " "))
+  T.eq(R.frames, 499200) T.eq(R.rate, RATE) T.eq(R.takes, 6)
+  T.eq(table.concat(R.tracks, ","), "Vox,Bass,Gtr,Keys")
+  local how = {}
+  for _, a in ipairs(R.audio) do how[a.file] = a.how .. "/" .. a.bext end
+  T.eq(how["audio/Vox_T01.wav"], "link/kept")
+  T.eq(how["audio/Bass_T01.wav"], "link/added")
+  T.eq(how["audio/Gtr_T01.wav"], "link/kept")
+  T.eq(how["audio/Keys_T01.wav"], "converted/kept")
+  T.ok(read(OUT .. "/README.txt"):find("Sample rate: 48000 Hz.", 1, true), "README: rate")
+  T.ok(read(OUT .. "/README.txt"):find("bar 1 beat 1 = sample 0 = 0 s", 1, true), "README: start")
+end)
+
+T.test("the session's files are untouched (Bass had no bext and still has none)", function()
+  for f, h in pairs(BEFORE) do
+    local p = f == "session.json" and (DIR .. "/session.json") or (DIR .. "/audio/" .. f)
+    T.eq(sha(p), h, f)
+  end
+  T.eq(bwf.read(DIR .. "/audio/Bass_T01.wav"), false, "no bext in the session's Bass take")
+  local names = core.list_dir(DIR .. "/audio")
+  table.sort(names)
+  T.eq(table.concat(names, ","), "Bass_T01.wav,Gtr_T01.wav,Gtr_T02.wav,Keys_T01.flac,Vox_T01.wav,Vox_T02.wav")
+end)
+
+T.test("bext time references on every audio file", function()
+  local want = { ["mix.wav"] = 0, ["stems/Vox.wav"] = 0, ["stems/Bass.wav"] = 0, ["stems/Gtr.wav"] = 0,
+    ["stems/Keys.wav"] = 0, ["audio/Vox_T01.wav"] = 96000, ["audio/Bass_T01.wav"] = 0,
+    ["audio/Gtr_T01.wav"] = 0, ["audio/Gtr_T02.wav"] = 0, ["audio/Keys_T01.wav"] = 48000 }
+  local n = 0
+  for f, tr in pairs(want) do
+    local b = bwf.read(OUT .. "/" .. f)
+    T.ok(b, f .. " has a bext chunk")
+    T.eq(b.time_reference, tr, f)
+    n = n + 1
+  end
+  T.eq(n, 10)
+  local mix = core.sound_info(OUT .. "/mix.wav")
+  T.eq(mix.frames, 499200) T.eq(mix.channels, 2) T.eq(mix.container, "wav")
+  T.eq(core.sound_info(OUT .. "/stems/Gtr.wav").channels, 2)
+  -- The converted FLAC take holds the same samples.
+  local a = core.read_frames(DIR .. "/audio/Keys_T01.flac", 0, 72000)
+  local b = core.read_frames(OUT .. "/audio/Keys_T01.wav", 0, 72000)
+  T.eq(#b, 72000)
+  for i = 1, #a, 997 do T.eq(b[i], a[i], "sample " .. i) end
+  T.eq(core.sound_info(OUT .. "/audio/Keys_T01.wav").container, "wav")
+  -- Bass in the package got its bext by being rewritten: same samples.
+  local x = core.read_frames(DIR .. "/audio/Bass_T01.wav", 100000, 5000)
+  local y = core.read_frames(OUT .. "/audio/Bass_T01.wav", 100000, 5000)
+  for i = 1, #x do T.eq(y[i], x[i], "bass sample " .. i) end
+end)
+
+T.test("takes.csv and takes.json: every take, field by field", function()
+  local rows = parse_csv(read(OUT .. "/takes.csv"))
+  T.eq(table.concat(rows[1], "|"), "track|take|file|start|start_bbt|length|status|problems")
+  local want = {
+    { "Vox", "1", "audio/Vox_T01.wav", "96000", "2:1", "96000", "selected", "clipped 3 samples; 1 xrun (at 0.100 s)" },
+    { "Vox", "2", "audio/Vox_T02.wav", "0", "1:1", "48000", "rejected", "" },
+    { "Bass", "1", "audio/Bass_T01.wav", "0", "1:1", "499200", "selected", "" },
+    { "Gtr", "1", "audio/Gtr_T01.wav", "0", "1:1", "499200", "kept", "" },
+    { "Gtr", "2", "audio/Gtr_T02.wav", "0", "1:1", "499200", "kept", "" },
+    { "Keys", "1", "audio/Keys_T01.flac", "48000", "1:3", "72000", "selected", "" },
+  }
+  T.eq(#rows, #want + 1, "rows")
+  for i, w in ipairs(want) do
+    T.eq(#rows[i + 1], 8, "fields in row " .. i)
+    for k = 1, 8 do T.eq(rows[i + 1][k], w[k], ("row %d field %s"):format(i, rows[1][k])) end
+  end
+  local doc = json.decode(read(OUT .. "/takes.json"))
+  T.eq(#doc, 6)
+  T.eq(doc[1].track, "Vox") T.eq(doc[1].take, 1) T.eq(doc[1].start, 96000) T.eq(doc[1].start_bbt, "2:1")
+  T.eq(doc[1].length, 96000) T.eq(doc[1].status, "selected") T.eq(doc[1].file, "audio/Vox_T01.wav")
+  T.eq(#doc[1].problems, 2) T.eq(doc[1].problems[1], "clipped 3 samples")
+  T.eq(doc[1].problems[2], "1 xrun (at 0.100 s)")
+  T.eq(#doc[2].problems, 0) T.eq(doc[2].status, "rejected")
+  T.eq(doc[6].track, "Keys") T.eq(doc[6].start_bbt, "1:3")
+end)
+
+T.test("CSV quoting per RFC 4180", function()
+  T.eq(export.csv_field('a "b", c'), '"a ""b"", c"')
+  T.eq(export.csv_field("two\nlines"), '"two\nlines"')
+  T.eq(export.csv_field(" pad"), '" pad"')
+  T.eq(export.csv_field(nil), "")
+  T.eq(export.csv_field(2.5), "2.5")
+  T.eq(export.csv_field(4.0), "4")
+  local rows = parse_csv(export.csv({ "a", "b" }, { { 'x,"y"', "l1\r\nl2" } }))
+  T.eq(rows[2][1], 'x,"y"') T.eq(rows[2][2], "l1\r\nl2")
+end)
+
+T.test("sections.csv, markers.csv, tempo.csv", function()
+  local rows = parse_csv(read(OUT .. "/sections.csv"))
+  T.eq(table.concat(rows[1], "|"), "label|name|bar|length_bars|start|length|start_bbt|start_seconds|seconds")
+  T.eq(table.concat(rows[2], "|"), "Intro|Intro|1|2|0|192000|1:1|0|4")
+  T.eq(table.concat(rows[3], "|"), "Verse|Verse|3|1|192000|192000|3:1|4|4")
+  T.eq(table.concat(rows[4], "|"), "Chorus|Chorus|4|1|384000|115200|4:1|8|2.4")
+  T.eq(#rows, 4)
+  rows = parse_csv(read(OUT .. "/markers.csv"))
+  T.eq(table.concat(rows[1], "|"), "name|start|start_bbt|start_seconds")
+  T.eq(table.concat(rows[2], "|"), 'Say "hi", ok|144000|2:3|3')
+  T.eq(table.concat(rows[3], "|"), "Solo, pt. 2|427200|4:2.5|8.9")
+  rows = parse_csv(read(OUT .. "/tempo.csv"))
+  T.eq(table.concat(rows[1], "|"), "bar|bpm|meter|start|start_seconds|quarter_bpm|tick")
+  T.eq(table.concat(rows[2], "|"), "1|120|4/4|0|0|120|0")
+  T.eq(table.concat(rows[3], "|"), "3|90|6/8|192000|4|45|7680")
+  T.eq(table.concat(rows[4], "|"), "4|100|4/4|384000|8|100|10560")
+  T.eq(#rows, 4)
+end)
+
+T.test("tempo_markers.mid: tempo, meters and markers at exact ticks", function()
+  local m = parse_smf(read(OUT .. "/tempo_markers.mid"))
+  T.eq(m.format, 1) T.eq(m.division, 960) T.eq(#m.tracks, 1)
+  local tempos, meters, markers, names = {}, {}, {}, {}
+  for _, e in ipairs(m.tracks[1]) do
+    if e.kind == 0x51 then
+      tempos[#tempos + 1] = ("%d:%d"):format(e.tick, (e.data:byte(1) << 16) | (e.data:byte(2) << 8) | e.data:byte(3))
+    elseif e.kind == 0x58 then
+      meters[#meters + 1] = ("%d:%d/%d:%d:%d"):format(e.tick, e.data:byte(1), 1 << e.data:byte(2),
+        e.data:byte(3), e.data:byte(4))
+    elseif e.kind == 0x06 then
+      markers[#markers + 1] = ("%d:%s"):format(e.tick, e.data)
+    elseif e.kind == 0x03 then
+      names[#names + 1] = e.data
+    end
+  end
+  T.eq(table.concat(tempos, " "), "0:500000 7680:1333333 10560:600000")
+  T.eq(table.concat(meters, " "), "0:4/4:24:8 7680:6/8:12:8 10560:4/4:24:8")
+  T.eq(table.concat(markers, "|"), '0:Intro|5760:Say "hi", ok|7680:Verse|10560:Chorus|12000:Solo, pt. 2')
+  T.eq(names[1], "song")
+  local last = m.tracks[1][#m.tracks[1]]
+  T.eq(last.kind, 0x2F, "end of track last")
+  -- The MIDI tempo map puts each marker where the session has it (within
+  -- the microsecond rounding of FF 51).
+  local function seconds_at(tick)
+    local sec, t0, us = 0, 0, 500000
+    for _, e in ipairs(m.tracks[1]) do
+      if e.kind == 0x51 and e.tick <= tick then
+        sec = sec + (e.tick - t0) / 960 * us / 1e6
+        t0, us = e.tick, (e.data:byte(1) << 16) | (e.data:byte(2) << 8) | e.data:byte(3)
+      end
+    end
+    return sec + (tick - t0) / 960 * us / 1e6
+  end
+  T.near(seconds_at(12000), 427200 / RATE, 1e-5, "Solo marker")
+  T.near(seconds_at(10560), 384000 / RATE, 1e-5, "Chorus")
+  T.near(seconds_at(5760), 144000 / RATE, 1e-9, "2:3")
+end)
+
+T.test("song.RPP: tempo, regions, markers, tracks and items", function()
+  local lines = {}
+  for l in read(OUT .. "/song.RPP"):gmatch("[^\n]+") do lines[#lines + 1] = rpp_tokens(l) end
+  T.eq(lines[1][1], "<REAPER_PROJECT")
+  T.eq(lines[#lines][1], ">")
+  local found = { PT = {}, MARKER = {}, TRACK = {} }
+  local track, item
+  for _, t in ipairs(lines) do
+    local k = t[1]
+    if k == "TEMPO" then found.TEMPO = table.concat(t, " ")
+    elseif k == "SAMPLERATE" then found.SAMPLERATE = t[2]
+    elseif k == "PT" then found.PT[#found.PT + 1] = ("%.9f %s %s %s"):format(tonumber(t[2]), t[3], t[4], t[5])
+    elseif k == "MARKER" then
+      found.MARKER[#found.MARKER + 1] = ("%s %d %s %s"):format(t[2], math.floor(tonumber(t[3]) * RATE + 0.5), t[4], t[5])
+    elseif k == "<TRACK" then track = { items = {} }; found.TRACK[#found.TRACK + 1] = track
+    elseif k == "NAME" and track and not item then track.name = t[2]
+    elseif k == "VOLPAN" then track.vol, track.pan = tonumber(t[2]), tonumber(t[3])
+    elseif k == "MUTESOLO" then track.mute = t[2]
+    elseif k == "<ITEM" then item = {}; track.items[#track.items + 1] = item
+    elseif item and (k == "POSITION" or k == "LENGTH" or k == "SOFFS") then
+      -- Seconds that land back on the exact sample.
+      local v = tonumber(t[2]) * RATE
+      T.near(v, math.floor(v + 0.5), 1e-6, k)
+      item[k] = math.floor(v + 0.5)
+    elseif item and k == "FILE" then item.file = t[2]
+    elseif item and k == "NAME" then item.name = t[2]
+    elseif k == ">" and item and item.file and not item.closed then item.closed = true
+    elseif k == ">" and item and item.closed then item = nil
+    end
+  end
+  T.eq(found.SAMPLERATE, "48000")
+  T.eq(found.TEMPO, "TEMPO 120 4 4")
+  T.eq(table.concat(found.PT, "|"), "0.000000000 120 1 262148|4.000000000 45 1 524294|8.000000000 100 1 262148")
+  T.eq(table.concat(found.MARKER, "|"), table.concat({ "1 0 Intro 1", "1 192000  1", "2 192000 Verse 1",
+    "2 384000  1", "3 384000 Chorus 1", "3 499200  1", '4 144000 Say "hi", ok 0', "5 427200 Solo, pt. 2 0" }, "|"))
+  T.eq(#found.TRACK, 4)
+  local function items(tr)
+    local out = {}
+    for _, it in ipairs(tr.items) do
+      out[#out + 1] = ("%s@%d+%d/%d"):format(it.file, it.POSITION, it.LENGTH, it.SOFFS)
+    end
+    return table.concat(out, " ")
+  end
+  local vox, bass, gtr, keys = table.unpack(found.TRACK)
+  T.eq(vox.name, "Vox") T.near(vox.vol, 10 ^ (-6 / 20), 1e-9) T.eq(vox.pan, -0.5)
+  T.eq(items(vox), "audio/Vox_T01.wav@96000+96000/0")
+  T.eq(bass.name, "Bass") T.eq(bass.vol, 1) T.eq(items(bass), "audio/Bass_T01.wav@0+499200/0")
+  T.eq(gtr.name, "Gtr")
+  T.eq(items(gtr), "audio/Gtr_T01.wav@0+192000/0 audio/Gtr_T02.wav@192000+192000/192000 "
+    .. "audio/Gtr_T01.wav@384000+115200/384000")
+  T.eq(keys.name, "Keys") T.eq(keys.mute, "1") T.eq(items(keys), "audio/Keys_T01.wav@48000+72000/0")
+  T.eq(vox.mute, "0")
+end)
+
+T.test("song.dawproject: zip with project.xml and metadata.xml read back", function()
+  local list = assert(zip.list(OUT .. "/song.dawproject"))
+  local names = {}
+  for i, e in ipairs(list) do names[i] = e.name end
+  T.eq(table.concat(names, ","), "project.xml,metadata.xml")
+  local meta = assert(zip.read(OUT .. "/song.dawproject", "metadata.xml"))
+  T.ok(meta:find("<Title>song</Title>", 1, true), "metadata title")
+  local els = xml_elements(assert(zip.read(OUT .. "/song.dawproject", "project.xml")))
+  T.eq(els[1].tag, "Project") T.eq(els[1].attrs.version, "1.0")
+  local by_id, tracks, clips, markers, tempo_pts, ts_pts = {}, {}, {}, {}, {}, {}
+  local lane_track, clip
+  local section
+  for _, e in ipairs(els) do
+    if e.attrs.id then by_id[e.attrs.id] = e end
+    if e.tag == "Track" and e.depth == 2 then tracks[#tracks + 1] = e end
+    if e.tag == "Lanes" and e.attrs.track then lane_track = e.attrs.track; clips[lane_track] = {} end
+    if e.tag == "Clip" then clip = { clip = e.attrs }; table.insert(clips[lane_track], clip) end
+    if e.tag == "Audio" then clip.audio = e.attrs end
+    if e.tag == "File" then clip.file = e.attrs end
+    if e.tag == "Marker" then markers[#markers + 1] = e.attrs end
+    if e.tag == "TempoAutomation" or e.tag == "TimeSignatureAutomation" then section = e.tag end
+    if e.tag == "RealPoint" and section == "TempoAutomation" then tempo_pts[#tempo_pts + 1] = e.attrs end
+    if e.tag == "TimeSignaturePoint" then ts_pts[#ts_pts + 1] = e.attrs end
+  end
+  T.eq(by_id.tempo.tag, "Tempo") T.eq(by_id.tempo.attrs.value, "120") T.eq(by_id.tempo.attrs.unit, "bpm")
+  T.eq(by_id.timesig.attrs.numerator, "4") T.eq(by_id.timesig.attrs.denominator, "4")
+  local tnames = {}
+  for i, t in ipairs(tracks) do tnames[i] = t.attrs.name end
+  T.eq(table.concat(tnames, ","), "Vox,Bass,Gtr,Keys,Master")
+  T.eq(by_id.volume1.attrs.value, "-6") T.eq(by_id.volume1.attrs.unit, "decibel")
+  T.eq(by_id.pan1.attrs.value, "0.25") T.eq(by_id.mute4.attrs.value, "true")
+  T.eq(by_id.lanes.attrs.timeUnit, "seconds")
+  local function at(x) return math.floor(tonumber(x) * RATE + 0.5) end
+  local function clip_text(id)
+    local out = {}
+    for _, c in ipairs(clips[id]) do
+      T.eq(c.file.external, "true")
+      T.eq(c.clip.contentTimeUnit, "seconds")
+      out[#out + 1] = ("%s@%d+%d/%d"):format(c.file.path, at(c.clip.time), at(c.clip.duration), at(c.clip.playStart))
+    end
+    return table.concat(out, " ")
+  end
+  T.eq(clip_text("track1"), "audio/Vox_T01.wav@96000+96000/0")
+  T.eq(clip_text("track2"), "audio/Bass_T01.wav@0+499200/0")
+  T.eq(clip_text("track3"), "audio/Gtr_T01.wav@0+192000/0 audio/Gtr_T02.wav@192000+192000/192000 "
+    .. "audio/Gtr_T01.wav@384000+115200/384000")
+  T.eq(clip_text("track4"), "audio/Keys_T01.wav@48000+72000/0")
+  T.eq(clips.track3[2].audio.channels, "2") T.eq(clips.track3[2].audio.sampleRate, "48000")
+  T.eq(at(clips.track3[2].audio.duration), 499200)
+  local mk = {}
+  for i, m in ipairs(markers) do mk[i] = ("%d:%s"):format(at(m.time), m.name) end
+  T.eq(table.concat(mk, "|"), '0:Intro|144000:Say "hi", ok|192000:Verse|384000:Chorus|427200:Solo, pt. 2')
+  local tp = {}
+  for i, p in ipairs(tempo_pts) do tp[i] = ("%d:%s"):format(at(p.time), p.value) end
+  T.eq(table.concat(tp, " "), "0:120 192000:45 384000:100")
+  local ts = {}
+  for i, p in ipairs(ts_pts) do ts[i] = ("%d:%s/%s"):format(at(p.time), p.numerator, p.denominator) end
+  T.eq(table.concat(ts, " "), "0:4/4 192000:6/8 384000:4/4")
+  -- Every file the project references is in the package.
+  for _, list2 in pairs(clips) do
+    for _, c in ipairs(list2) do T.ok(core.exists(OUT .. "/" .. c.file.path), c.file.path) end
+  end
+end)
+
+T.test("a variant: its mix, stems, sections and tempo; items are the stems", function()
+  local s = assert(reel.open(DIR))
+  s:variant("short", function(a) a:drop("Verse") end)
+  local out = ROOT .. "/short"
+  local r = assert(s:export{ to = out, variant = "short" })
+  T.eq(r.variant, "short")
+  T.eq(r.frames, 307200, "Intro 192000 + Chorus 115200")
+  local rows = parse_csv(read(out .. "/sections.csv"))
+  T.eq(table.concat(rows[2], "|"), "Intro|Intro|1|2|0|192000|1:1|0|4")
+  T.eq(table.concat(rows[3], "|"), "Chorus|Chorus|3|1|192000|115200|3:1|4|2.4")
+  rows = parse_csv(read(out .. "/tempo.csv"))
+  T.eq(table.concat(rows[2], "|"), "1|120|4/4|0|0|120|0")
+  T.eq(table.concat(rows[3], "|"), "3|100|4/4|192000|4|100|7680")
+  T.eq(#rows, 3)
+  local text = read(out .. "/song.RPP")
+  T.ok(text:find('FILE "stems/Gtr.wav"', 1, true), "Gtr item is its stem")
+  T.ok(text:find("POSITION 0.00000000000000\n      LENGTH 6.40000000000000", 1, true), "stem at 0, 6.4 s")
+  T.eq(select(2, text:gsub("<ITEM", "")), 4)
+  T.eq(#parse_csv(read(out .. "/takes.csv")), 7, "takes.csv lists the session's takes")
+  T.eq(bwf.read(out .. "/stems/Vox.wav").time_reference, 0)
+  T.eq(core.sound_info(out .. "/mix.wav").frames, 307200)
+  T.eq(#(core.list_dir(out .. "/audio")), 0, "no takes for a variant")
+end)
+
+T.test("errors: non-empty target, inside the session, unknown variant, bad options", function()
+  local r, err = S:export{ to = OUT }
+  T.eq(r, nil)
+  T.eq(err, OUT .. ": folder is not empty; export writes into a new or empty folder (force replaces files in it)")
+  r, err = S:export{ to = DIR .. "/pkg" }
+  T.eq(err, DIR .. "/pkg: is inside the session folder " .. DIR .. "; export writes only outside it")
+  T.eq(core.exists(DIR .. "/pkg"), false, "nothing created")
+  r, err = S:export{ to = ROOT }
+  T.eq(err, ROOT .. ": holds the session folder " .. DIR .. "; export writes only outside it")
+  T.raises(function() S:export{ to = ROOT .. "/x", variant = "radio" } end,
+    "no variant 'radio' (the session has no variants)", T.here(-1))
+  T.raises(function() S:export{ to = ROOT .. "/x", bogus = 1 } end,
+    "unknown option 'bogus' (options: to, variant, force)", T.here(-1))
+  T.raises(function() S:export{} end, "bad option 'to' (folder path expected, got nil)", T.here())
+  T.raises(function() S:export("x") end, "bad argument #1 to 'export' (table of options expected, got string)",
+    T.here(-1))
+  T.eq(core.exists(ROOT .. "/x"), false)
+  -- force writes into the non-empty folder again, replacing its files.
+  local before = read(OUT .. "/takes.csv")
+  r = assert(S:export{ to = OUT, force = true })
+  T.eq(read(OUT .. "/takes.csv"), before)
+  T.eq(#r.files, 19)
+  T.eq(bwf.read(OUT .. "/audio/Bass_T01.wav").time_reference, 0)
+end)
+
+T.test("a missing take file: nothing written", function()
+  local s, root, dir = song()
+  os.remove(dir .. "/audio/Gtr_T02.wav")
+  local r, err = s:export{ to = root .. "/pkg" }
+  T.eq(r, nil)
+  T.eq(err, dir .. "/audio/Gtr_T02.wav: missing take file (track 'Gtr', take 2)")
+  T.eq(core.exists(root .. "/pkg"), false, "no folder made")
+end)
+
+T.test("reel.zip: strings and files, stored and deflated, errors", function()
+  local root = T.tmpdir()
+  local big = ("reel "):rep(10000)
+  local f = assert(io.open(root .. "/f.bin", "wb")); f:write(big); f:close()
+  assert(zip.write(root .. "/a.zip", { { name = "x/a.txt", data = "hello" },
+    { name = "b.bin", file = root .. "/f.bin" }, { name = "c.bin", file = root .. "/f.bin", store = true } }))
+  local list = assert(zip.list(root .. "/a.zip"))
+  T.eq(#list, 3)
+  T.eq(list[2].name, "b.bin") T.eq(list[2].size, 50000) T.ok(list[2].compressed < 1000, "deflated")
+  T.eq(list[3].stored, true) T.eq(list[3].compressed, 50000)
+  T.eq(zip.read(root .. "/a.zip", "x/a.txt"), "hello")
+  T.eq(zip.read(root .. "/a.zip", "c.bin"), big)
+  local r, err = zip.read(root .. "/a.zip", "nope")
+  T.eq(r, nil) T.eq(err, root .. "/a.zip: no entry 'nope'")
+  r, err = zip.write(root .. "/b.zip", { { name = "m", file = root .. "/missing" } })
+  T.eq(r, nil) T.eq(err, root .. "/missing: No such file or directory")
+  T.eq(core.exists(root .. "/b.zip"), false)
+  r, err = zip.list(root .. "/f.bin")
+  T.eq(r, nil) T.eq(err, root .. "/f.bin: Not a zip archive")
+  T.raises(function() zip.write(root .. "/c.zip", { { name = "../up", data = "" } }) end,
+    "entry 1: '../up' is not a relative name inside the archive")
+end)
+
+T.done()
