@@ -55,8 +55,10 @@ typedef struct mark {
 #define PENDING_MAX 32
 #define GAPS_KEPT 64
 #define WRITER_CHUNK_FRAMES 65536
-#define WRITER_IDLE_NS 10000000L   /* 10 ms between passes when idle */
+#define WRITER_IDLE_NS 20000000L   /* 20 ms between passes when idle */
 #define SYNC_INTERVAL_NS 500000000L
+#define WRITER_WRITES_PER_S 1000u   /* write calls a second to aim at, all files together */
+#define BATCH_MAX_S 0.25
 
 /* One finished (or running) take, kept by the writer thread. */
 struct take_result {
@@ -154,6 +156,70 @@ static inline float u2f(uint32_t u)
     float f;
     memcpy(&f, &u, sizeof f);
     return f;
+}
+
+/* Peak and clip scans over every recorded sample, in the audio thread (the
+ * meters) and in the writer (take peak and clip count). Written with GCC/
+ * clang vector extensions because the plain float loop does not vectorise
+ * at -O2 (a float max reduction needs -ffast-math): on the bit patterns,
+ * |x| is an AND and non-negative floats order like signed integers, which
+ * SSE2 compares four at a time. NaNs count as 0, as the float comparisons
+ * `a > peak` and `a >= 1.0f` treated them. */
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+static inline v4i v4i_load(const float *x)
+{
+    v4i v;
+    memcpy(&v, x, sizeof v);
+    return v;
+}
+
+static inline v4i v4i_max(v4i a, v4i b)
+{
+    v4i gt = a > b;
+    return (a & gt) | (b & ~gt);
+}
+
+/* Largest |x| over n samples as float bits; adds the samples at or over
+ * full scale to *clips when clips is not NULL. */
+static inline uint32_t scan_peak(const float *x, size_t n, uint64_t *clips)
+{
+    const v4i absmask = {0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff};
+    const v4i inf = {0x7f800000, 0x7f800000, 0x7f800000, 0x7f800000};
+    const v4i one = {0x3f800000, 0x3f800000, 0x3f800000, 0x3f800000};
+    v4i m0 = {0, 0, 0, 0}, m1 = m0, c0 = m0, c1 = m0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v4i a = v4i_load(x + i) & absmask, b = v4i_load(x + i + 4) & absmask;
+        a &= a <= inf; /* NaN -> 0 */
+        b &= b <= inf;
+        m0 = v4i_max(m0, a);
+        m1 = v4i_max(m1, b);
+        if (clips) {
+            c0 -= a >= one; /* true lanes are -1 */
+            c1 -= b >= one;
+        }
+    }
+    m0 = v4i_max(m0, m1);
+    c0 += c1;
+    uint32_t peak = 0;
+    uint64_t nclip = 0;
+    for (int k = 0; k < 4; k++) {
+        if ((uint32_t)m0[k] > peak)
+            peak = (uint32_t)m0[k];
+        nclip += (uint32_t)c0[k];
+    }
+    for (; i < n; i++) {
+        uint32_t a = f2u(x[i]) & 0x7fffffffu;
+        if (a > 0x7f800000u)
+            a = 0;
+        if (a > peak)
+            peak = a;
+        nclip += a >= 0x3f800000u;
+    }
+    if (clips)
+        *clips += nclip;
+    return peak;
 }
 
 int reel_capture_create(reel_capture **out, const reel_capture_config *cfg, char *errmsg)
@@ -275,7 +341,8 @@ int reel_capture_armed(const reel_capture *c, unsigned track)
  * that a take start does not allocate (and mlock) again each time. */
 static int make_rings(reel_capture *c, struct track *t, char *errmsg)
 {
-    size_t frames = (size_t)(c->cfg.rate * c->cfg.ring_seconds);
+    /* ring_seconds of stall room on top of the writer's batching. */
+    size_t frames = (size_t)(c->cfg.rate * (c->cfg.ring_seconds + BATCH_MAX_S));
     if (frames < 4 * (size_t)c->cfg.max_period)
         frames = 4 * (size_t)c->cfg.max_period;
     if (t->ring && t->ring_frames >= frames)
@@ -504,16 +571,13 @@ static inline void atomic_max_rt(_Atomic uint32_t *bits, float v)
 
 static inline float peak_rt(const reel_period *p, const struct track *t)
 {
-    float peak = 0.0f;
+    uint32_t peak = 0;
     for (unsigned k = 0; k < t->nch; k++) {
-        const float *in = p->in[t->ch[k]];
-        for (unsigned i = 0; i < p->frames; i++) {
-            float a = fabsf(in[i]);
-            if (a > peak)
-                peak = a;
-        }
+        uint32_t a = scan_peak(p->in[t->ch[k]], p->frames, NULL);
+        if (a > peak)
+            peak = a;
     }
-    return peak;
+    return u2f(peak);
 }
 
 /* Interleaves n frames of the track's channels from the period into dst. */
@@ -815,17 +879,9 @@ static void write_audio(reel_capture *c, struct track *t, const float *v, size_t
 {
     struct take_result *r = current(t);
     if (r) {
-        size_t ns = n * t->nch;
-        float peak = r->peak;
-        uint64_t clips = 0;
-        for (size_t i = 0; i < ns; i++) {
-            float a = fabsf(v[i]);
-            if (a > peak)
-                peak = a;
-            clips += a >= 1.0f;
-        }
-        r->peak = peak;
-        r->clipped += clips;
+        float peak = u2f(scan_peak(v, n * t->nch, &r->clipped));
+        if (peak > r->peak)
+            r->peak = peak;
     }
     if (!t->w || t->error)
         return;
@@ -893,9 +949,13 @@ static void apply_mark(reel_capture *c, struct track *t, const mark *m)
 }
 
 /* Moves what the rings hold into the files. Returns the frames handled.
- * After a write error the track's audio is still drained (and dropped) so
- * the audio thread does not overrun on it. */
-static size_t drain_track(reel_capture *c, struct track *t)
+ * Audio is written only in runs of at least min_frames (0: whatever there
+ * is), so that each file gets few large writes instead of one per period:
+ * with hundreds of files, per-call costs (syscall, mtime update, per-page
+ * page-cache work) dominated the writer. Marks are applied as soon as they
+ * are due. After a write error the track's audio is still drained (and
+ * dropped) so the audio thread does not overrun on it. */
+static size_t drain_track(reel_capture *c, struct track *t, size_t min_frames)
 {
     size_t fbytes = t->nch * sizeof(float);
     size_t handled = 0;
@@ -920,7 +980,7 @@ static size_t drain_track(reel_capture *c, struct track *t)
             n = (size_t)(m.take_pos - t->written);
         if (n > WRITER_CHUNK_FRAMES)
             n = WRITER_CHUNK_FRAMES;
-        if (n == 0)
+        if (n == 0 || n < min_frames)
             return handled;
         reel_ring_vec v[2];
         reel_ring_read_vector_rt(t->ring, v);
@@ -943,23 +1003,52 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Batching: a track's audio waits in its ring until it amounts to
+ * armed tracks x rate / WRITER_WRITES_PER_S frames, so that the writer
+ * makes about that many write calls a second whatever the track count
+ * (one track: every period, as before; 256 tracks at 96 kHz: 96 KB per
+ * call instead of 4 KB). Never more than BATCH_MAX_S of audio (the rings
+ * have that much room beyond ring_seconds, so a disk stall of ring_seconds
+ * still loses nothing) nor a quarter of the ring (freewheeling fills rings
+ * fast). Everything waiting is written just before the headers are
+ * rewritten, so a killed process still loses only what came after the
+ * last header sync. */
+static size_t batch_frames(const reel_capture *c, const struct track *t, unsigned armed)
+{
+    uint64_t b = (uint64_t)armed * c->cfg.rate / WRITER_WRITES_PER_S;
+    uint64_t cap = (uint64_t)(c->cfg.rate * BATCH_MAX_S);
+    if (b > cap)
+        b = cap;
+    if (b > t->ring_frames / 4)
+        b = t->ring_frames / 4;
+    if (b > WRITER_CHUNK_FRAMES)
+        b = WRITER_CHUNK_FRAMES;
+    return (size_t)b;
+}
+
 static void *writer_main(void *arg)
 {
     reel_capture *c = arg;
     uint64_t last_sync = now_ns();
+    unsigned armed = 0;
+    for (unsigned i = 0; i < c->n_tracks; i++)
+        armed += c->tracks[i].armed != 0;
     for (;;) {
 #ifdef REEL_FAULT_INJECTION
         stall_if_due(c);
 #endif
         int st = atomic_load_explicit(&c->state, memory_order_acquire);
         int done = st == ST_DONE;
+        int sync_due = now_ns() - last_sync >= (uint64_t)SYNC_INTERVAL_NS;
         size_t moved = 0;
-        for (unsigned i = 0; i < c->n_tracks; i++)
-            if (c->tracks[i].armed)
-                moved += drain_track(c, &c->tracks[i]);
+        for (unsigned i = 0; i < c->n_tracks; i++) {
+            struct track *t = &c->tracks[i];
+            if (t->armed)
+                moved += drain_track(c, t, done || sync_due ? 0 : batch_frames(c, t, armed));
+        }
         if (done && moved == 0)
             break;
-        if (now_ns() - last_sync >= (uint64_t)SYNC_INTERVAL_NS) {
+        if (sync_due) {
             for (unsigned i = 0; i < c->n_tracks; i++) {
                 struct track *t = &c->tracks[i];
                 if (t->w && !t->error) {

@@ -36,7 +36,8 @@ typedef struct reel_capture_config {
     unsigned rate;           /* device rate */
     unsigned in_channels;    /* device input channels */
     unsigned max_period;     /* largest period the device may deliver */
-    double ring_seconds;     /* per track; 0: 5 s; values under 1 s are refused */
+    double ring_seconds;     /* per track; 0: 5 s; values under 1 s are refused; the ring gets
+                                a quarter second more for the writer's batching */
     reel_format format;
     const char *originator;  /* bext originator; NULL: "reel" */
 } reel_capture_config;

@@ -527,7 +527,7 @@ static int open_stream(reel_device *d, struct rt_impl *r, const reel_device_conf
         return reel_fail(errmsg, REEL_ENOTFOUND, "%s: no audio device found", a->label);
     }
 
-    int in_dev, out_dev;
+    int in_dev = 0, out_dev = 0;
     rtaudio_device_info_t in_info, out_info;
     if (name && *name) {
         int found = -1;
@@ -543,16 +543,42 @@ static int open_stream(reel_device *d, struct rt_impl *r, const reel_device_conf
         in_dev = out_dev = found;
         out_info = in_info;
     } else {
-        in_dev = (int)rtaudio_get_default_input_device(r->h);
-        out_dev = (int)rtaudio_get_default_output_device(r->h);
-        if (in_dev >= n)
-            in_dev = 0;
-        if (out_dev >= n)
-            out_dev = 0;
-        if (get_info(r->h, in_dev, &in_info) != 0 || get_info(r->h, out_dev, &out_info) != 0) {
-            e = rtaudio_error(r->h);
-            return reel_fail(errmsg, REEL_EDEVICE, "%s: cannot query the default device%s%s",
-                             a->label, e ? ": " : "", e ? e : "");
+        /* The defaults as RtAudio picks them (the first device flagged
+         * default, else device 0), found in one pass that keeps the infos:
+         * rtaudio_get_default_input/output_device each count and query
+         * every device again, and for JACK every count or query opens a
+         * client of its own, which maps and mlocks the server's shared
+         * memory (70 MiB here): that was most of a short take's CPU. */
+        int have_in = 0, have_out = 0;
+        rtaudio_device_info_t info;
+        for (int i = 0; i < n && !(have_in && have_out); i++) {
+            if (get_info(r->h, i, &info) != 0)
+                continue;
+            if (!have_in && info.is_default_input) {
+                in_dev = i;
+                in_info = info;
+                have_in = 1;
+            }
+            if (!have_out && info.is_default_output) {
+                out_dev = i;
+                out_info = info;
+                have_out = 1;
+            }
+        }
+        if (!have_in || !have_out) {
+            if (get_info(r->h, 0, &info) != 0) {
+                e = rtaudio_error(r->h);
+                return reel_fail(errmsg, REEL_EDEVICE, "%s: cannot query the default device%s%s",
+                                 a->label, e ? ": " : "", e ? e : "");
+            }
+            if (!have_in) {
+                in_dev = 0;
+                in_info = info;
+            }
+            if (!have_out) {
+                out_dev = 0;
+                out_info = info;
+            }
         }
     }
 

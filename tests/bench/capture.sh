@@ -8,7 +8,10 @@
 #      jack_capture recording the same channels on the same server.
 # For every run: wall time, CPU seconds (user+sys), CPU as % of the audio
 # duration, peak RSS, overruns and xruns, and whether every file has exactly
-# SECONDS*RATE frames. Not part of the pass/fail suite; see tests/bench/README.md.
+# SECONDS*RATE frames; reel's JACK rows also give its CPU and peak RSS as a
+# ratio of jack_capture's on the same rate and channel count, and the report
+# ends with one met / not met line per pair for the goal of at most half.
+# Not part of the pass/fail suite; see tests/bench/README.md.
 #
 # Takes are written to a temporary directory on disk (default under /var/tmp,
 # never tmpfs: writing to disk is what is measured) and removed after each run;
@@ -239,13 +242,30 @@ count_runs() {
 count_runs
 
 # row RATE N TOOL DEVICE WALL CPU XRT RSSKIB OVR XRUN SRVCPU SYNC FILES
+# Rows are kept raw ('|'-separated) and formatted at the end, when reel's JACK
+# rows can be set beside jack_capture's on the same rate and channel count.
+declare -A jc_cpu jc_rss
 row() {
-    local pct rss
-    pct=$(awk -v c="$6" -v s="$seconds" 'BEGIN { printf "%.1f", 100*c/s }')
+    local rss
     rss=$(awk -v k="$8" 'BEGIN { printf "%.1f", k/1024 }')
-    rows+=("$(printf '%6s %6s  %-12s %-17s %7s %7s %8s %6s %8s %8s %6s %8s %7s  %s' \
-        "$1" "$2" "$3" "$4" "$5" "$6" "$pct" "$7" "$rss" "$9" "${10}" "${11}" "${12}" "${13}")")
+    rows+=("R|$1|$2|$3|$4|$5|$6|$7|$rss|$9|${10}|${11}|${12}|${13}")
+    if [ "$3" = jack_capture ]; then jc_cpu["$1 $2"]=$6; jc_rss["$1 $2"]=$rss; fi
     say "    -> wall ${5}s cpu ${6}s rss ${rss}MiB overruns $9 xruns ${10} files ${13}"
+}
+
+# ratio A B: A / B to two decimals, "-" when B is missing or zero.
+ratio() { awk -v a="$1" -v b="${2:-}" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else printf "-" }'; }
+
+print_row() { # RAW: the formatted table line
+    local IFS='|' k rate n tool dev wall cpu xrt rss ovr xr srv syncs files pct cr=- mr=-
+    read -r k rate n tool dev wall cpu xrt rss ovr xr srv syncs files <<<"$1"
+    if [ "$k" != R ]; then printf '%s\n' "${1#M|}"; return; fi
+    pct=$(awk -v c="$cpu" -v s="$seconds" 'BEGIN { printf "%.1f", 100*c/s }')
+    if [ "$tool" = reel ] && [ "$dev" = "jack dummy" ]; then
+        cr=$(ratio "$cpu" "${jc_cpu["$rate $n"]:-}") mr=$(ratio "$rss" "${jc_rss["$rate $n"]:-}")
+    fi
+    printf '%6s %6s  %-12s %-17s %7s %7s %8s %6s %8s %6s %6s %8s %6s %8s %7s  %s\n' \
+        "$rate" "$n" "$tool" "$dev" "$wall" "$cpu" "$pct" "$xrt" "$rss" "$cr" "$mr" "$ovr" "$xr" "$srv" "$syncs" "$files"
 }
 
 # record_result KEY N PASSED(0/1) XRUNS
@@ -280,7 +300,8 @@ run_virtual() {
     for ((i = 0; i < n; i++)); do inputs+=(--input noise:white:-20); done
     progress "reel, virtual:freewheel, $rate Hz, $n tracks, $seconds s"
     measure "$T/out.txt" $((seconds * 20 + 60)) "$REEL" record --device virtual:freewheel \
-        --rate "$rate" --channels "$n" "${inputs[@]}" --seconds "$seconds" --format wav32f "$dir"
+        --rate "$rate" --channels "$n" "${inputs[@]}" --seconds "$seconds" --format wav32f \
+        --no-loudness "$dir"
     local rc=$M_RC wall=$M_WALL cpu=$M_CPU rss=$M_RSS files xrt syncs
     parse_reel "$T/out.txt"
     files=$(check_files "$dir/audio" "$n" 1 $((seconds * rate)))
@@ -395,7 +416,7 @@ run_jack_reel() {
     progress "reel, jack dummy, $rate Hz, $n tracks, $seconds s"
     s0=$(proc_cpu "$jackd_pid")
     measure "$T/out.txt" $((seconds * 3 + 60)) "$REEL" record --device jack --channels "$n" \
-        --seconds "$seconds" --format wav32f --name "$client" "$dir"
+        --seconds "$seconds" --format wav32f --no-loudness --name "$client" "$dir"
     local rc=$M_RC wall=$M_WALL cpu=$M_CPU rss=$M_RSS
     s1=$(proc_cpu "$jackd_pid")
     srv=$(awk -v a="$s0" -v b="$s1" -v hz="$hz" 'BEGIN { printf "%.2f", (b-a)/hz }')
@@ -462,7 +483,7 @@ if [ -z "${BENCH_SKIP_JACK:-}" ]; then
     for rate in $rates; do
         if ! start_server "$rate"; then
             server_failed+="$rate "
-            rows+=("$(printf '%6s %6s  %-12s %-17s  the JACK server did not start: no JACK figures at this rate' "$rate" - - "jack dummy")")
+            rows+=("M|$(printf '%6s %6s  %-12s %-17s  the JACK server did not start: no JACK figures at this rate' "$rate" - - "jack dummy")")
             continue
         fi
         reel_on=1 jc_on=1
@@ -489,9 +510,9 @@ echo "reel: $REEL ($("$REEL" --version 2>/dev/null | head -n 1)); jackd $(jackd 
 echo "load average (1, 5, 15 min): $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 echo "each run: $seconds s of audio, wav32f; virtual inputs noise:white:-20 per track; JACK dummy period $period, silence"
 echo
-printf '%6s %6s  %-12s %-17s %7s %7s %8s %6s %8s %8s %6s %8s %7s  %s\n' \
-    rate tracks tool device "wall s" "CPU s" "CPU %RT" "x RT" "RSS MiB" overruns xruns "jackd s" "sync s" files
-for r in "${rows[@]}"; do echo "$r"; done
+printf '%6s %6s  %-12s %-17s %7s %7s %8s %6s %8s %6s %6s %8s %6s %8s %7s  %s\n' \
+    rate tracks tool device "wall s" "CPU s" "CPU %RT" "x RT" "RSS MiB" "CPU/jc" "RSS/jc" overruns xruns "jackd s" "sync s" files
+for r in "${rows[@]}"; do print_row "$r"; done
 echo
 echo "max tracks with zero overruns and every file exact (series: $tracks):"
 [ -z "$jack_skipped" ] || [ -n "${BENCH_SKIP_JACK:-}" ] ||
@@ -516,10 +537,25 @@ for rate in $rates; do
         summary "jack $rate jack_capture" "$rate" "$rate Hz jack_capture jack dummy"
     fi
 done
+if [ -z "${BENCH_SKIP_JACK:-}" ]; then
+    echo
+    echo "goals on the JACK dummy server (reel at most half of jack_capture's CPU and peak RSS, same channels):"
+    for r in "${rows[@]}"; do
+        IFS='|' read -r k rate n tool dev wall cpu xrt rss _ <<<"$r"
+        [ "$k" = R ] && [ "$tool" = reel ] && [ "$dev" = "jack dummy" ] || continue
+        jc=${jc_cpu["$rate $n"]:-} jm=${jc_rss["$rate $n"]:-}
+        [ -n "$jc" ] || { printf '  %6s Hz %4s tracks: no jack_capture run to compare with\n' "$rate" "$n"; continue; }
+        awk -v rate="$rate" -v n="$n" -v c="$cpu" -v jc="$jc" -v m="$rss" -v jm="$jm" 'BEGIN {
+            printf "  %6s Hz %4s tracks: CPU %5.2f s vs %5.2f s, ratio %4.2f %-7s  RSS %6.1f vs %6.1f MiB, ratio %4.2f %s\n",
+                rate, n, c, jc, (jc > 0 ? c / jc : 0), (c <= jc / 2 ? "MET" : "NOT MET"),
+                m, jm, (jm > 0 ? m / jm : 0), (m <= jm / 2 ? "MET" : "NOT MET") }'
+    done
+fi
 echo
 echo "columns: CPU s = user+sys of the process; CPU %RT = CPU s / audio s; x RT = audio s / wall s"
 echo "(freewheel only; JACK runs at real time and wall s includes start-up); RSS = peak resident set"
-echo "(JACK clients include the server's shared memory they map); jackd s = CPU the server used"
+echo "(JACK clients include the server's shared memory they map); CPU/jc and RSS/jc = reel's CPU s and"
+echo "RSS over jack_capture's on the same rate and channel count; jackd s = CPU the server used"
 echo "during the run; sync s = sync -f after the run; files ok = every file exactly $seconds s x rate frames."
 echo "benchmark wall time: ${elapsed} s"
 [ -z "$server_failed" ] || exit 1
