@@ -126,6 +126,8 @@ static const char usage_text[] =
     "  --period N      frames per period (default 256; JACK uses its own)\n"
     "  --name CLIENT   JACK client name (default reel)\n"
     "  --no-connect    leave JACK ports unconnected\n"
+    "  --no-loudness   do not measure the takes' loudness after recording (by\n"
+    "                  default up to 1200 s of audio, seconds x tracks, are)\n"
     "  --min-free SIZE keep SIZE free on the session's disk: refuse to start below\n"
     "                  it, stop the take cleanly there (exit status 1); 500M, 2G,\n"
     "                  1%, 0 (off); default 1% of the disk, at most 512M\n"

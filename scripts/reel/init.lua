@@ -417,6 +417,7 @@ local record_spec = {
   end,
   description = "string",
   progress = "function",
+  loudness = "boolean",
 }
 
 --- Records takes: a plain timed take, or a roll of the transport (punch,
@@ -454,7 +455,9 @@ local record_spec = {
 --   `format` ("wav24", "wav32f", "flac", "rf64"; default the session's),
 --   `device` (a reel.device or SPEC string; default the session's `device`
 --   field or auto), `meter` (a one-line peak meter; default: when stdout is
---   a terminal), `description` (BWF bext description), `progress`
+--   a terminal), `description` (BWF bext description), `loudness` (false:
+--   do not measure the takes' loudness when filing them; default: measure
+--   up to `reel.loudness.RECORD_BUDGET_SECONDS` of audio), `progress`
 --   (function(p) called about 20 times a second with p.seconds, p.peaks_db
 --   and p.frames (plain) or p.position (roll); a plain take adds
 --   p.levels_db (per armed track, the peak since the previous call) and
@@ -564,7 +567,7 @@ function Session:record(opts)
     finished = true
     local stopped, stop_err = rec:stop()
     local takes = json.array{}
-    local lbudget = require("reel.loudness").budget()
+    local lbudget = opts.loudness ~= false and require("reel.loudness").budget() or nil
     for i, idx in ipairs(index) do
       local st = rec:take_stats(idx)
       local take = {
@@ -572,7 +575,7 @@ function Session:record(opts)
         file = "audio/" .. paths[idx]:match("[^/]*$"),
         format = format, rate = info.rate, frames = st.frames, seconds = st.frames / info.rate,
         start = st.start, peak = st.peak, peak_db = st.peak_db, clipped = st.clipped,
-        loudness = require("reel.loudness").take(paths[idx], lbudget),
+        loudness = lbudget and require("reel.loudness").take(paths[idx], lbudget) or nil,
         xruns = st.xruns, xrun_positions = json.array(st.xrun_positions),
         overruns = st.overruns, lost_frames = st.lost_frames, gaps = json.array(st.gaps),
         error = st.error, note = note, device = info.api .. ":" .. info.name,

@@ -99,7 +99,7 @@ M.ROLL_OPTIONS = {
 }
 -- Options shared with the plain timed take.
 local COMMON = { seconds = true, format = true, device = true, meter = true, description = true,
-                 progress = true, play_only = true }
+                 progress = true, play_only = true, loudness = true }
 
 local roll_option = {}
 for _, k in ipairs(M.ROLL_OPTIONS) do roll_option[k] = true end
@@ -235,8 +235,11 @@ function M.plan(s, opts)
     if not roll_option[k] and not COMMON[k] then misuse("unknown option '%s'", k) end
   end
   local r = resolver(s)
+  if opts.loudness ~= nil and type(opts.loudness) ~= "boolean" then
+    misuse("bad option 'loudness' (boolean expected, got %s)", typename(opts.loudness))
+  end
   local p = { rate = r.rate, format = opts.format or s.format or "wav24",
-              description = opts.description }
+              description = opts.description, loudness = opts.loudness ~= false }
   if opts.format ~= nil then
     local why = session.check_format(opts.format)
     if why then misuse("bad option 'format' (%s)", why) end
@@ -693,7 +696,7 @@ function M.run(s, p, ctx)
     local fok, ferr = rec:finish_roll()
     local takes = json.array{}
     local per_pass = {}
-    local lbudget = require("reel.loudness").budget()
+    local lbudget = p.loudness and require("reel.loudness").budget() or nil
     for i, t in ipairs(p.tracks) do
       for _, st in ipairs(rec:takes(index[i])) do
         if st.path then
@@ -704,7 +707,7 @@ function M.run(s, p, ctx)
             format = p.format, rate = info.rate, frames = st.frames, seconds = st.frames / info.rate,
             start = st.start, start_bbt = bbt(st.start), section = p.section,
             peak = st.peak, peak_db = st.peak_db, clipped = st.clipped,
-            loudness = require("reel.loudness").take(st.path, lbudget),
+            loudness = lbudget and require("reel.loudness").take(st.path, lbudget) or nil,
             xruns = st.xruns, xrun_positions = json.array(st.xrun_positions),
             overruns = st.overruns, lost_frames = st.lost_frames, gaps = json.array(st.gaps),
             error = st.error, device = device_label, latency = latency,

@@ -113,7 +113,7 @@ for rate in $rates; do
         setsid /usr/bin/time -o "$T/time.txt" -f '%e %U %S %M' \
             timeout --foreground -k 5 $((v_seconds * 3 + 60)) "$REEL" record --device virtual \
             --rate "$rate" --period $period --channels "$n" "${inputs[@]}" \
-            --seconds "$v_seconds" --format wav32f "$T/v" >"$T/v.out" 2>&1 &
+            --seconds "$v_seconds" --format wav32f --no-loudness "$T/v" >"$T/v.out" 2>&1 &
         CUR=$!; wait $CUR; rc=$?; CUR=""
         read -r wall u s rss < <(tail -n 1 "$T/time.txt")
         cpu=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')

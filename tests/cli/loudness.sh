@@ -158,4 +158,11 @@ awk -v v="$(json_get s/session.json 'j.takes[1].loudness.integrated')" 'BEGIN { 
 # not a session
 run 1 "$REEL" loudness folder
 contains err.txt "reel loudness: folder is not a reel session (it has no session.json)"
+# reel record measures each take as it files it, unless --no-loudness
+run 0 "$REEL" record --device virtual:freewheel --input sine:1000:-20 --seconds 1 measured
+[ "$(json_get measured/session.json 'math.floor(j.takes[1].loudness.integrated + 0.5)')" = -20 ] ||
+    fail "reel record did not store the take's loudness"
+run 0 "$REEL" record --device virtual:freewheel --input sine:1000:-20 --seconds 1 --no-loudness unmeasured
+[ "$(json_get unmeasured/session.json 'tostring(j.takes[1].loudness)')" = nil ] ||
+    fail "--no-loudness still measured the take"
 echo "ok"

@@ -43,7 +43,7 @@ local opts, rest = getopt.parse({ ... }, {
   device = { value = true }, input = { value = true, list = true },
   channels = { value = true }, seconds = { value = true }, format = { value = true },
   rate = { value = true }, period = { value = true }, name = { value = true },
-  ["no-connect"] = {},
+  ["no-connect"] = {}, ["no-loudness"] = {},
   ["min-free"] = { value = true }, status = { value = true },
   ["status-interval"] = { value = true }, ["start-at"] = { value = true },
   ["stop-at"] = { value = true }, ["max-lost"] = { value = true },
@@ -416,7 +416,7 @@ end
 requested_at = schedule.now()
 local takes, rerr, partial = s:record{
   seconds = seconds, format = format, device = device, description = "reel record",
-  progress = progress,
+  progress = progress, loudness = not opts["no-loudness"],
 }
 stopped_at = stopped_at or schedule.now()
 local list = takes or partial or {}
