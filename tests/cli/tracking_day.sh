@@ -50,6 +50,11 @@ for t in Kick Snare Overheads; do
 done
 case "$c" in *"Bass/Intro/1/1"*"Bass/Outro/6/1"*) ;; *) fail "Bass comps: $c" ;; esac
 case "$c" in *"Vox/Chorus 1/3/3 Vox/Chorus 2/5/7"*) ;; *) fail "Vox comps: $c" ;; esac
+# and `reel info` shows them, a line per track
+run 0 "$REEL" info day
+contains out.txt "Comps ("
+grep -qE '^  Vox +Chorus 1 T03, Chorus 2 T07$' out.txt || { cat out.txt >&2; fail "reel info: Vox comps"; }
+grep -qE '^  Bass +Intro T01, ' out.txt || { cat out.txt >&2; fail "reel info: Bass comps"; }
 
 # The rejected take's clip is where the stand-in put it: 12000..12063.
 sox day/audio/Vox_T02.wav -t dat - | awk '!/^;/ { if ($2 > 0.999 || $2 < -0.999) print n; n++ }' > clip.txt

@@ -1,7 +1,8 @@
 --- `reel info DIR [--json] [--variant NAME]`: what a session holds: tempo
 -- map, sections with their positions and durations, variants, markers,
--- tracks, and per track its takes (number, status, start in bars:beats,
--- length, peak, problems) with each take's facts. --json prints the session
+-- tracks (with their mix settings), comps, and per track its takes
+-- (number, status, start in bars:beats, length, peak, problems) with each
+-- take's facts (loudness among them when measured). --json prints the session
 -- document instead, as `save` would write it (positions computed afresh).
 -- --variant NAME shows that variant of the arrangement instead: its sections
 -- laid out from bar 1 (start in bars:beats and seconds, duration, what the
@@ -167,7 +168,28 @@ else
     if t.monitor then facts[#facts + 1] = "monitored" end
     if t.gain_db and t.gain_db ~= 0 then facts[#facts + 1] = ("gain %+.1f dB"):format(t.gain_db) end
     if t.pan and t.pan ~= 0 then facts[#facts + 1] = ("pan %+.2f"):format(t.pan) end
+    if t.mute then facts[#facts + 1] = "muted" end
+    if t.solo then facts[#facts + 1] = "solo" end
     print(("  %s %s"):format(pad(t.name, 12), table.concat(facts, ", ")))
+  end
+end
+
+-- Comps: which take plays in which section, per track.
+local comps = s:comps()
+if #comps > 0 then
+  print("")
+  print(("Comps (%d)"):format(#comps))
+  local lines, by = {}, {}
+  for _, c in ipairs(comps) do
+    if not by[c.track] then
+      by[c.track] = {}
+      lines[#lines + 1] = c.track
+    end
+    local where = c.section or ("bar " .. c.bar)
+    table.insert(by[c.track], ("%s T%02d"):format(where, c.take))
+  end
+  for _, name in ipairs(lines) do
+    print(("  %s %s"):format(pad(name, 12), table.concat(by[name], ", ")))
   end
 end
 
@@ -209,6 +231,10 @@ for _, name in ipairs(order) do
       if t.device then facts[#facts + 1] = "on " .. t.device end
       if t.section then facts[#facts + 1] = "section " .. t.section end
       if t.pass then facts[#facts + 1] = "pass " .. t.pass end
+      local ld = t.loudness
+      if type(ld) == "table" and type(ld.integrated) == "number" and ld.integrated > -math.huge then
+        facts[#facts + 1] = ("%.1f LUFS"):format(ld.integrated)
+      end
       print("          " .. table.concat(facts, ", "))
       if t.note then print(("          note: %s"):format(t.note)) end
     end
