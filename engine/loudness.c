@@ -81,6 +81,15 @@ int reel_loudness_meter_new(reel_loudness_meter **out, unsigned channels, unsign
      * two loudspeakers counts twice (EBU R128, "dual mono"). */
     if (channels == 1)
         ebur128_set_channel(m->st, 0, EBUR128_DUAL_MONO);
+    /* Past the sixth channel libebur128 counts nothing by default, which
+     * would read a 64-track file by its first six. 7.1 (WAV order FL FR FC
+     * LFE BL BR SL SR) gets the surround weight on its second pair, as
+     * BS.1770 weighs surrounds; any other channel past the sixth counts
+     * like a front channel. */
+    for (unsigned c = 6; c < channels; c++)
+        ebur128_set_channel(m->st, c,
+                            channels == 8 ? (c == 6 ? EBUR128_LEFT_SURROUND : EBUR128_RIGHT_SURROUND)
+                                          : EBUR128_LEFT);
     m->channels = channels;
     m->rate = rate;
     m->hop = rate / 10;

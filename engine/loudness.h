@@ -11,7 +11,8 @@
  * ffmpeg do), so a file shorter than 3 s still has a short-term maximum.
  *
  * Channels: libebur128's defaults, 1..6 as L, R, C, LFE, Ls, Rs (the LFE is
- * not counted, nor channels past the sixth). A mono file is measured as EBU
+ * not counted); 7.1's seventh and eighth as surrounds, any other channel past
+ * the sixth as a front channel (weight 1). A mono file is measured as EBU
  * R128 asks for mono played over two loudspeakers ("dual mono": the channel
  * counts twice), so a mono file reads 3 LU above one channel of the same
  * signal alone and the same as the stereo file with it in both channels.

@@ -12,9 +12,10 @@
 --     section or region, whichever is later; WAV (a FLAC session's become
 --     24-bit WAV), the stems before the faders;
 --   * `audio/`: the take files the arrangement uses (the selected take, or
---     the comped takes, per track: `s:regions`), under their own names, hard
---     linked to the session's files when the package is on the same file
---     system, else copied;
+--     the comped takes, per track: `s:regions`), under their own names,
+--     copied (never hard-linked: a package file changed in place must not
+--     change the session's take; copy-on-write clones where the file
+--     system has them);
 --   * `takes.csv`, `takes.json`: every take of the session: track, take,
 --     file, start (samples) and start_bbt, length (frames), status,
 --     problems (`s:problems`; in the CSV joined with "; ");
@@ -29,9 +30,7 @@
 -- Every audio file in the package carries a BWF `bext` time reference: the
 -- timeline sample of its first frame (a take's start, 0 for the mix and the
 -- stems). Files that have one already (takes do) are kept as they are;
--- others get one by being rewritten under the same name (a file linked to a
--- session take is replaced, never modified, so the session's file keeps its
--- bytes). A take in a format without bext (FLAC) becomes a BWF WAV of the
+-- others get one by being rewritten under the same name. A take in a format without bext (FLAC) becomes a BWF WAV of the
 -- same samples, `audio/<name>.wav`.
 --
 -- With `variant`, the mix and stems are that variant's (`s:render{variant}`)
@@ -397,12 +396,18 @@ local function run(s, opts)
           return nil, ("%s and %s would both be audio/%s in the package"):format(prev.source, r.path, file)
         end
         used[file] = { source = r.path, take = take, info = sinfo, file = file }
-        tr.items[#tr.items + 1] = {
-          name = ("%s T%d%s"):format(name, r.take, r.section and (" (" .. r.section .. ")") or ""),
-          file = "audio/" .. file, at = r.at, offset = r.offset, frames = r.frames,
-          channels = sinfo.channels, rate = sinfo.rate, file_frames = sinfo.frames,
-          take = r.take, section = r.section,
-        }
+        -- A take begun in a pre-roll starts before 1:1: its item starts at
+        -- 1:1 further into the file, as the render's stems do.
+        local at, offset, frames = r.at, r.offset, r.frames
+        if at < 0 then offset, frames, at = offset - at, frames + at, 0 end
+        if frames > 0 then
+          tr.items[#tr.items + 1] = {
+            name = ("%s T%d%s"):format(name, r.take, r.section and (" (" .. r.section .. ")") or ""),
+            file = "audio/" .. file, at = at, offset = offset, frames = frames,
+            channels = sinfo.channels, rate = sinfo.rate, file_frames = sinfo.frames,
+            take = r.take, section = r.section,
+          }
+        end
       end
       if tr.channels < (tr.items[1] and tr.items[1].channels or 1) then tr.channels = tr.items[1].channels end
     end
@@ -463,7 +468,7 @@ write_package = function(s, to, variant, tracks, used, map, rate)
     local tref = math.max(0, math.tointeger(u.take and u.take.start) or 0)
     local desc = ("reel take: %s T%d"):format(u.take and u.take.track or "?", u.take and u.take.take or 0)
     if basename(u.source) == file then
-      how, herr = bwf.link(u.source, dst)
+      how, herr = bwf.copy(u.source, dst)
     else
       how, herr = bwf.rewrite(u.source, dst, { time_reference = tref, description = desc })
       how = how and "converted"
@@ -617,7 +622,7 @@ end
 -- @tparam table opts `to` (folder), `variant` (name), `force` (boolean)
 -- @treturn[1] table summary: `folder`, `files` (paths relative to it,
 --   sorted), `mix`, `stems` ({track, file}), `audio` ({file, source, how =
---   "link" | "copy" | "converted", bext = "kept" | "added" | "corrected"}),
+--   "copy" | "converted", bext = "kept" | "added" | "corrected"}),
 --   `takes` (count), `tracks` (names), `frames`, `rate`, `variant`
 -- @return[2] nil, message (a take file missing, the target not empty or not
 --   writable, the renderer failed)

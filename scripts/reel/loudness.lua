@@ -15,7 +15,8 @@
 -- `integrated` of silence or of a file shorter than 400 ms (`too_quiet` is
 -- then true: "too quiet to measure"), the peaks of digital silence. A mono
 -- file is measured as played over two loudspeakers (EBU "dual mono"); 5.1
--- files in the order L, R, C, LFE, Ls, Rs (the LFE is not counted).
+-- files in the order L, R, C, LFE, Ls, Rs (the LFE is not counted; past the
+-- sixth: 7.1's surrounds, else front channels).
 --
 -- Targets (`loudness.TARGETS`): integrated loudness, true-peak ceiling and
 -- the tolerance within which a render counts as on target. A report says

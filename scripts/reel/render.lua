@@ -39,7 +39,9 @@
 -- Nothing is replaced unless `force` is true: renders are not takes, but an
 -- existing file is still somebody's work. Outputs are written under a
 -- temporary name and moved into place when complete; a failed render
--- leaves nothing behind. Takes are never written to.
+-- leaves nothing behind. Takes are never written to: an output in the
+-- session's audio/ folder, or over its session.json, is refused even with
+-- `force`.
 --
 -- Bad input: a missing or unreadable take file, a take shorter than the
 -- session says, or a take at another sample rate than the session's
@@ -310,6 +312,30 @@ function M.render(s, opts, level)
   end
   if not out and #stems == 0 then
     return nil, "nothing to write: out = false and no stems folder (or no tracks)"
+  end
+  -- Whatever `force` says: never into the session's audio/ (takes live
+  -- there, and their numbers count the files) nor over its own files.
+  do
+    local bwf = require "reel.bwf"
+    local function real(p)
+      local d = bwf.realpath(dirname(p))
+      return d and join(d, p:match("[^/]*$"))
+    end
+    local audio = bwf.realpath(join(s.dir, "audio"))
+    local own = {}
+    for _, f in ipairs{ "session.json", "journal.json", "latency.json" } do
+      local r = real(join(s.dir, f))
+      if r then own[r] = true end
+    end
+    local paths = {}
+    if out then paths[#paths + 1] = out end
+    for _, st in ipairs(stems) do paths[#paths + 1] = st.path end
+    for _, p in ipairs(paths) do
+      local r = real(p)
+      if r and ((audio and dirname(r) == audio) or own[r]) then
+        return nil, ("%s: renders are never written into the session's audio/ folder or over its files"):format(p)
+      end
+    end
   end
   if #existing > 0 and not opts.force then
     return nil, ("%s exists; renders never replace a file unless forced (force = true, reel render --force)")

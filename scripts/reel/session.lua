@@ -1505,6 +1505,20 @@ local function check_take(t, w)
   if file:sub(1, 1) == "/" or file:find("\0", 1, true) or ("/" .. file .. "/"):find("/../", 1, true) then
     bad(w .. ".file", "must be a path inside the session folder")
   end
+  -- Track names become file names (stems, exports): the same rule as for
+  -- the tracks themselves.
+  local why = M.bad_track_name(t.track)
+  if why then bad(w .. ".track", why) end
+  -- A take lies within a day of the session start (at the take's rate, or
+  -- 384 kHz): renders and reports run over the whole timeline, and an absurd
+  -- position would have them write without end.
+  local day = 86400 * (t.rate or 384000)
+  if t.start and (t.start < -day or t.start > day) then
+    bad(w .. ".start", ("must lie within a day (%d samples) of the session start, got %d"):format(day, t.start))
+  end
+  if t.frames and t.frames > day then
+    bad(w .. ".frames", ("a take is at most a day long (%d samples), got %d"):format(day, t.frames))
+  end
   return t
 end
 
@@ -1533,7 +1547,7 @@ local function check_track(t, w)
     if out[k] == json.null then out[k] = nil end
   end
   if out.monitor ~= nil then need(out.monitor, "boolean", w .. ".monitor") end
-  if out.gain_db ~= nil then need(out.gain_db, "number", w .. ".gain_db") end
+  if out.gain_db ~= nil then need(out.gain_db, "number", w .. ".gain_db", -200, 60) end
   if out.pan ~= nil then need(out.pan, "number", w .. ".pan", -1, 1) end
   if out.mute ~= nil then need(out.mute, "boolean", w .. ".mute") end
   if out.solo ~= nil then need(out.solo, "boolean", w .. ".solo") end
@@ -1873,7 +1887,7 @@ local function check_setup(t, extra_keys)
       local _, err = M.normalize_input(tr.input)
       if err then bad(w .. ".input", err) end
       if tr.monitor ~= nil then need(tr.monitor, "boolean", w .. ".monitor") end
-      if tr.gain_db ~= nil then need(tr.gain_db, "number", w .. ".gain_db") end
+      if tr.gain_db ~= nil then need(tr.gain_db, "number", w .. ".gain_db", -200, 60) end
       if tr.pan ~= nil then need(tr.pan, "number", w .. ".pan", -1, 1) end
     end
   end

@@ -33,7 +33,7 @@ snapshot > before.txt
 run 0 "$REEL" export song --to pkg
 contains out.txt "Exported song to pkg"
 contains out.txt "  403200 samples at 48000 Hz (8.400 s), 2 tracks: Vox, Bass"
-contains out.txt "  audio: 2 take files (2 linked, 0 copied, 0 converted to BWF WAV)"
+contains out.txt "  audio: 2 take files (2 copied, 0 converted to BWF WAV)"
 contains out.txt "  2 takes listed in takes.csv and takes.json"
 contains out.txt "  14 files:"
 (cd pkg && find . -type f | sort) > files.txt
@@ -55,10 +55,17 @@ cat > want.txt <<'TXT'
 TXT
 diff -u want.txt files.txt || fail "package files"
 
-# The session is as it was; takes are hard links to its files.
+# The session is as it was; the package's takes are copies of its files,
+# not links: overwriting one in the package leaves the session's take alone.
 snapshot > after.txt
 diff -u before.txt after.txt || fail "the session changed"
-[ "$(stat -c %i song/audio/Vox_T01.wav)" = "$(stat -c %i pkg/audio/Vox_T01.wav)" ] || fail "Vox take not linked"
+[ "$(stat -c %i song/audio/Vox_T01.wav)" != "$(stat -c %i pkg/audio/Vox_T01.wav)" ] || fail "Vox take is a link"
+cmp -s song/audio/Vox_T01.wav pkg/audio/Vox_T01.wav || fail "Vox take copied wrong"
+cp pkg/audio/Vox_T01.wav vox_copy.wav
+cp pkg/mix.wav pkg/audio/Vox_T01.wav
+snapshot > after2.txt
+diff -u before.txt after2.txt || fail "writing into the package changed the session"
+cp vox_copy.wav pkg/audio/Vox_T01.wav
 
 # Sound files: lengths (sox) and bext time references (reel.bwf).
 [ "$(frames pkg/mix.wav)" = 403200 ] || fail "mix frames $(frames pkg/mix.wav)"

@@ -158,6 +158,19 @@ awk -v v="$(json_get s/session.json 'j.takes[1].loudness.integrated')" 'BEGIN { 
 # not a session
 run 1 "$REEL" loudness folder
 contains err.txt "reel loudness: folder is not a reel session (it has no session.json)"
+# Channels past the sixth count: a 1 kHz sine at -20 dBFS on the eighth of
+# eight channels alone is a surround (7.1, weight 1.41: -21.5 LUFS); on the
+# seventh of seven a front channel (-23.0 LUFS).
+sox -D -n -r 48000 -b 24 -c 1 one.wav synth 3 sine 1000 vol 0.1
+sox -D one.wav c8.wav remix 0 0 0 0 0 0 0 1
+sox -D one.wav c7.wav remix 0 0 0 0 0 0 1
+run 0 "$REEL" loudness --json c8.wav
+[ "$(lua5.4 -e "local j = require('cjson').decode(io.read('a')) print(math.floor(j[1].integrated * 10 + 0.5))" < out.txt)" = -215 ] ||
+    { cat out.txt >&2; fail "8 channels: the surround is not counted as one"; }
+run 0 "$REEL" loudness --json c7.wav
+[ "$(lua5.4 -e "local j = require('cjson').decode(io.read('a')) print(math.floor(j[1].integrated * 10 + 0.5))" < out.txt)" = -230 ] ||
+    { cat out.txt >&2; fail "7 channels: the seventh is not counted as a front channel"; }
+
 # reel record measures each take as it files it, unless --no-loudness
 run 0 "$REEL" record --device virtual:freewheel --input sine:1000:-20 --seconds 1 measured
 [ "$(json_get measured/session.json 'math.floor(j.takes[1].loudness.integrated + 0.5)')" = -20 ] ||

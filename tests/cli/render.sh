@@ -28,6 +28,18 @@ sox -D -n -r 48000 -b 24 -c 1 song/audio/Bass_T01.wav synth 10 sine 110 vol 0.3
 snapshot() { (cd song/audio && sha256sum *); }
 snapshot > before.txt
 
+# Never into audio/ nor over session.json, whatever --force says.
+run 1 "$REEL" render song --out song/audio/Vox_T01.wav --force
+contains err.txt "reel render: song/audio/Vox_T01.wav: renders are never written into the session's audio/ folder or over its files"
+run 1 "$REEL" render song --no-mix --stems song/audio --force
+contains err.txt "reel render: song/audio/Vox.wav: renders are never written into the session's audio/ folder or over its files"
+cp song/session.json session_saved.json
+run 1 "$REEL" render song --out song/session.json --force
+contains err.txt "reel render: song/session.json: renders are never written into the session's audio/ folder or over its files"
+cmp -s song/session.json session_saved.json || fail "render touched session.json"
+snapshot > refused.txt
+diff -u before.txt refused.txt || fail "a refused render changed the takes"
+
 run 0 "$REEL" render song
 contains out.txt "Rendered  song: 0:12.000 (576000 frames at 48000 Hz), wav24, in "
 contains out.txt "Mix       song/renders/song.wav (peak "

@@ -430,9 +430,12 @@ part_sessions() {
   bad format_utf8_long "format: '$(repeat 30 'é')...' (140 bytes) is not one of wav24, wav32f, flac, rf64"
   doc "\"tempo\": [{\"bar\": 1, \"bpm\": 120, \"meter\": \"4/4$(repeat 100000 ' ')\"}]" | session meter_huge
   bad meter_huge "tempo[1]: meter '4/4$(repeat 57 ' ')...' (100003 bytes) is not N/D (4/4, 7/8)"
-  doc "\"takes\": [{\"track\": \"$(repeat 1000 v)\", \"take\": 1, \"file\": \"a.wav\"}, {\"track\": \"$(repeat 1000 v)\", \"take\": 1, \"file\": \"b.wav\"}]" |
+  # (63 bytes: the longest track name, longer than a quoted value may be)
+  doc "\"takes\": [{\"track\": \"$(repeat 63 v)\", \"take\": 1, \"file\": \"a.wav\"}, {\"track\": \"$(repeat 63 v)\", \"take\": 1, \"file\": \"b.wav\"}]" |
     session dup_takes_long
-  bad dup_takes_long "takes[2]: take 1 of track '$(repeat 60 v)...' (1000 bytes) is listed twice (also takes[1])"
+  bad dup_takes_long "takes[2]: take 1 of track '$(repeat 60 v)...' (63 bytes) is listed twice (also takes[1])"
+  doc "\"takes\": [{\"track\": \"$(repeat 1000 v)\", \"take\": 1, \"file\": \"a.wav\"}]" | session take_track_long
+  bad take_track_long "takes[1].track: name longer than 63 bytes"
   doc "\"last_take\": {\"$(repeat 100000 k)\": -1}" | session last_take_key_huge
   bad last_take_key_huge "last_take['$(repeat 60 k)...' (100000 bytes)]: must not be negative, got -1"
   # a check that echoes a value as it is (reel.arrange's): the loader's last
@@ -467,6 +470,16 @@ part_sessions() {
   # ... while names that merely contain dots are fine
   with_take file '"audio/..Vox_T01...wav"' | sed 's/"file": "audio\/Vox_T01.wav", //' | session take_dots
   good take_dots
+  # a take's track names files (stems, exports): the track-name rule
+  with_take track '"../../x/audio/Vox_T01"' | sed 's/"track": "Vox", //' | session take_track_path
+  bad take_track_path "takes[1].track: name must not contain '/', '\\' or control characters"
+  # positions that would have a render write for ever
+  with_take start 1099511627776 | session take_start_huge
+  bad take_start_huge "takes[1].start: must lie within a day (33177600000 samples) of the session start, got 1099511627776"
+  with_take frames 4611686018427387904 | session take_frames_huge
+  bad take_frames_huge "takes[1].frames: a take is at most a day long (33177600000 samples), got 4611686018427387904"
+  with_track gain_db 1e308 | session track_gain_huge
+  bad track_gain_huge "tracks[1].gain_db: must be between -200 and 60, got 1e+308"
 
   # duplicates
   doc '"tracks": [{"name": "Vox", "inputs": [1]}, {"name": "Vox", "inputs": [2]}]' | session dup_tracks

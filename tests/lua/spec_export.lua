@@ -218,9 +218,9 @@ T.test("export writes the package and says what it wrote", function()
   T.eq(table.concat(R.tracks, ","), "Vox,Bass,Gtr,Keys")
   local how = {}
   for _, a in ipairs(R.audio) do how[a.file] = a.how .. "/" .. a.bext end
-  T.eq(how["audio/Vox_T01.wav"], "link/kept")
-  T.eq(how["audio/Bass_T01.wav"], "link/added")
-  T.eq(how["audio/Gtr_T01.wav"], "link/kept")
+  T.eq(how["audio/Vox_T01.wav"], "copy/kept")
+  T.eq(how["audio/Bass_T01.wav"], "copy/added")
+  T.eq(how["audio/Gtr_T01.wav"], "copy/kept")
   T.eq(how["audio/Keys_T01.wav"], "converted/kept")
   T.ok(read(OUT .. "/README.txt"):find("Sample rate: 48000 Hz.", 1, true), "README: rate")
   T.ok(read(OUT .. "/README.txt"):find("bar 1 beat 1 = sample 0 = 0 s", 1, true), "README: start")
