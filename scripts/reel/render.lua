@@ -137,21 +137,6 @@ local function track_entry(s, name)
   end
 end
 
--- The names of the tracks as the session has them: declared ones, then
--- those only takes mention.
-local function session_track_names(s)
-  local names, seen = {}, {}
-  for _, t in ipairs(s.tracks) do
-    if not seen[t.name] then names[#names + 1], seen[t.name] = t.name, true end
-  end
-  for _, t in ipairs(s.takes) do
-    if type(t.track) == "string" and not seen[t.track] then
-      names[#names + 1], seen[t.track] = t.track, true
-    end
-  end
-  return names
-end
-
 -- A track's regions for the engine: `what` names them, regions that start
 -- before sample 0 (a take begun during a pre-roll) lose what lies before.
 local function engine_regions(s, name)
@@ -261,7 +246,7 @@ function M.render(s, opts, level)
   end
 
   -- Tracks: the session's, or the variant's (added ones silent).
-  local names = arrangement and arrangement.tracks or session_track_names(s)
+  local names = arrangement and arrangement.tracks or s:track_names()
   local added = {}
   for _, t in ipairs(arrangement and arrangement.added or {}) do added[t.name] = t end
   local tracks, base_end = {}, 0

@@ -214,20 +214,6 @@ local function loudness_text(m)
   return table.concat(parts, ", ")
 end
 
--- Tracks in their order, then tracks only takes name.
-local function track_order(s)
-  local order, seen = {}, {}
-  for _, t in ipairs(s.tracks) do
-    if not seen[t.name] then order[#order + 1], seen[t.name] = t.name, true end
-  end
-  for _, t in ipairs(s.takes) do
-    if type(t.track) == "string" and not seen[t.track] then
-      order[#order + 1], seen[t.track] = t.track, true
-    end
-  end
-  return order
-end
-
 local function track_of(s, name)
   for _, t in ipairs(s.tracks) do
     if t.name == name then return t end
@@ -281,7 +267,7 @@ function M.latest_render(s)
   r.mix = r.mix or sound_at(join(s.dir, "renders"), name)
   for _, dir in ipairs{ join(join(s.dir, "renders"), "stems"), join(s.dir, "stems") } do
     if #r.stems == 0 and core.exists(dir) == "directory" then
-      for _, track in ipairs(track_order(s)) do
+      for _, track in ipairs(s:track_names()) do
         local p = sound_at(dir, track)
         if p then r.stems[#r.stems + 1] = { track = track, path = p, name = p:sub(#s.dir + 2) } end
       end
@@ -423,7 +409,7 @@ function M.html(s, opts)
     p:add("</div></div></div>\n")
   end
   -- Takes on the same timeline, one lane per track.
-  local order = track_order(s)
+  local order = s:track_names()
   if #s.takes > 0 and total > 0 then
     p:add('<div class="lanes" aria-label="takes on the timeline">\n')
     for _, name in ipairs(order) do

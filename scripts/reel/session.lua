@@ -474,6 +474,14 @@ local function track_names(self)
   return names, seen
 end
 
+--- The session's track names: the declared tracks in their order, then
+-- the names only takes mention (tracks since removed), in take order.
+-- @treturn {string,...}
+function Session:track_names()
+  check_self(self, "track_names")
+  return (track_names(self))
+end
+
 local function check_track_arg(self, name, argn, fname, level)
   if type(name) ~= "string" then
     misuse(("bad argument #%d to '%s' (track name expected, got %s)")

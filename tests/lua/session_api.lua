@@ -231,6 +231,15 @@ T.test("takes: filters, live tables, misuse", function()
   T.raises(function() s.takes() end, "bad self to 'takes' (reel.session expected); call it as s:takes(...)")
 end)
 
+T.test("track_names: declared tracks, then those only takes name", function()
+  local s = song()
+  T.eq(table.concat(s:track_names(), ","), "Kick,Snare,Vox")
+  s.takes[#s.takes + 1] = { track = "Gone", take = 1, file = "audio/Gone_T01.wav" }
+  T.eq(table.concat(s:track_names(), ","), "Kick,Snare,Vox,Gone")
+  T.raises(function() s.track_names() end,
+    "bad self to 'track_names' (reel.session expected, got nil); call it as s:track_names(...)")
+end)
+
 T.test("take: by track and number", function()
   local s = song()
   local t = s:take("Kick", 2)

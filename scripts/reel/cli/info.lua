@@ -199,15 +199,7 @@ if #s.takes == 0 then
   return 0
 end
 print(("Takes (%d)"):format(#s.takes))
--- Tracks in their order, then tracks only takes name.
-local order, seen = {}, {}
-for _, t in ipairs(s.tracks) do
-  if not seen[t.name] then order[#order + 1], seen[t.name] = t.name, true end
-end
-for _, t in ipairs(s.takes) do
-  if not seen[t.track] then order[#order + 1], seen[t.track] = t.track, true end
-end
-for _, name in ipairs(order) do
+for _, name in ipairs(s:track_names()) do
   local takes = s:takes{ track = name }
   table.sort(takes, function(a, b) return a.take < b.take end)
   if #takes == 0 then
