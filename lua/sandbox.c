@@ -27,6 +27,11 @@
 #define CLOCK_EVERY 64      /* line events between clock readings */
 #define SPAN_FN "__reel_span"
 
+/* A chunk's name (a template's path) in messages. Not LUA_IDSIZE: Lua cuts
+ * its own short names at 60 bytes, and a template in a deep folder must
+ * still be named whole; the source string Lua keeps is never cut. */
+#define NAME_SIZE 1024
+
 typedef struct sandbox {
     size_t used, limit;      /* bytes held by the state, and the cap now */
     size_t cap;              /* the cap while the chunk runs */
@@ -38,8 +43,8 @@ typedef struct sandbox {
     int tripped;             /* a budget is spent: every hook event raises */
     int load_oom;            /* the compiler ran out of memory */
     lua_State *main;         /* the state's main thread */
-    char name[LUA_IDSIZE];   /* the chunk's name in messages */
-    char msg[LUA_IDSIZE + 160];
+    char name[NAME_SIZE];    /* the chunk's name in messages */
+    char msg[NAME_SIZE + 160];
 } sandbox;
 
 typedef struct box {
@@ -583,7 +588,7 @@ static int sb_main(lua_State *L)
     lua_settop(L, 0);
     push_env(L); /* 1 */
 
-    char chunkname[LUA_IDSIZE + 1];
+    char chunkname[NAME_SIZE + 1];
     snprintf(chunkname, sizeof chunkname, "=%s", sb->name);
     if (j->len > 0 && j->src[0] == LUA_SIGNATURE[0])
         return luaL_error(L, "%s: binary chunks are not allowed (a template is Lua source text)",
@@ -651,7 +656,7 @@ typedef struct copier {
     char path[256];
     size_t pathlen;
     const sandbox *sb;
-    char msg[LUA_IDSIZE + 512];
+    char msg[NAME_SIZE + 512];
 } copier;
 
 static int is_name(const char *s, size_t n)
@@ -887,7 +892,7 @@ int reel_sandbox_load(lua_State *L, const char *src, size_t len, const char *chu
         if (sb->tripped) {
             lua_pushstring(L, sb->msg);
         } else if (status == LUA_ERRMEM || sb->load_oom || is_oom_message(S)) {
-            char where[LUA_IDSIZE + 32], size[48];
+            char where[NAME_SIZE + 32], size[48];
             if (sb->line > 0)
                 snprintf(where, sizeof where, "%s:%d", sb->name, sb->line);
             else
@@ -898,15 +903,20 @@ int reel_sandbox_load(lua_State *L, const char *src, size_t len, const char *chu
                 snprintf(size, sizeof size, "%zu KiB", sb->cap >> 10);
             lua_pushfstring(L, "%s: not enough memory (a template may use %s)", where, size);
         } else if (lua_type(S, -1) == LUA_TSTRING) {
-            /* "NAME:LINE: ..." as Lua gives it; a message without a place
-             * (error(msg, 0), "C stack overflow" while compiling) gets the
-             * name. */
+            /* "NAME:LINE: ..." as Lua gives it, NAME cut to LUA_IDSIZE - 1
+             * bytes (luaO_chunkid), so put the whole name back; a message
+             * without a place (error(msg, 0), "C stack overflow" while
+             * compiling) gets the name. */
             size_t n, nl = strlen(sb->name);
+            size_t shown = nl < LUA_IDSIZE - 1 ? nl : LUA_IDSIZE - 1;
             const char *m = lua_tolstring(S, -1, &n);
-            if (n > nl && memcmp(m, sb->name, nl) == 0 && m[nl] == ':')
-                lua_pushlstring(L, m, n);
-            else
+            if (n > shown && memcmp(m, sb->name, shown) == 0 && m[shown] == ':') {
+                lua_pushstring(L, sb->name);
+                lua_pushlstring(L, m + shown, n - shown);
+                lua_concat(L, 2);
+            } else {
                 lua_pushfstring(L, "%s: %s", sb->name, m);
+            }
         } else {
             lua_pushfstring(L, "%s: (error object is a %s value)", sb->name,
                             luaL_typename(S, -1));

@@ -147,6 +147,24 @@ T.test("sandbox: budgets, refusals and messages", function()
   T.eq(sandbox.SECONDS, 0.1)
 end)
 
+T.test("sandbox: a template's path longer than Lua's short names is named whole", function()
+  -- Lua cuts chunk names at 59 bytes in its own messages; the sandbox
+  -- puts the whole path back (and the corpus runs from any checkout).
+  local deep = dir .. "/" .. ("a-folder-with-a-long-name/"):rep(4)
+  assert(core.mkdir_p(deep))
+  local path = deep .. "t.lua"
+  T.ok(#path > 100)
+  local f = assert(io.open(path, "w"))
+  f:write('return {\n  tracks = collectgarbage("count"),\n}\n')
+  f:close()
+  local data, msg = template.load(path)
+  T.eq(data, nil)
+  T.eq(msg, path .. ":2: 'collectgarbage' is not available in templates")
+  data, msg = sandbox.load_data('return { f = function() end }', "=" .. path)
+  T.eq(data, nil)
+  T.eq(msg, path .. ": f: a function is not data (a template returns tables, strings, numbers and booleans)")
+end)
+
 T.test("sandbox: the hostile corpus", function()
   local names = assert(core.list_dir(HERE .. "/hostile"))
   T.ok(#names >= 40, "corpus of " .. #names)
