@@ -4,11 +4,14 @@
  * frames. For each block, each track is assembled into one float buffer
  * (its own channel count): the pieces overlapping the block are read from
  * the source timeline -- regions read from their files, silence between
- * them -- the core of a piece copied, the
- * crossfade zones at its edits windowed and added. The fades multiply the
- * buffer, the stem writer takes it as it is, and the mix adds it with the
- * track's gains into a double-precision stereo accumulator, which becomes
- * float for the mix writer.
+ * them, comp switches crossfaded (each region's zone read on from its own
+ * file past the cut and weighted; the outgoing side stored, the incoming
+ * one added, always in that order, so a zone comes out the same whichever
+ * reads cut it) -- the core of a piece copied, the crossfade zones at its
+ * edits windowed and added. The fades multiply the buffer, the stem writer
+ * takes it as it is, and the mix adds it with the track's gains into a
+ * double-precision stereo accumulator, which becomes float for the mix
+ * writer.
  *
  * Reading: libsndfile opens every file (through virtual I/O with a 1 MiB
  * buffer of ours, since its own reads come in chunks of a few KiB); for
@@ -138,6 +141,9 @@ typedef struct rtrack {
     sf_count_t data_offset;
     reel_writer *stem;
     char *stem_tmp;
+    /* Half-length of the comp crossfade at the end of each region (at the
+     * switch to the next), 0 for none; NULL when the track has none. */
+    uint64_t *xh;
 } rtrack;
 
 typedef struct rpiece {
@@ -157,6 +163,7 @@ typedef struct rworker {
     size_t index;
     float *buf;             /* one track's block, up to 2 channels */
     float *tmp;             /* a crossfade side */
+    float *xf;              /* a comp crossfade side, read past its region */
     float *scratch;         /* file frames needing channel conversion */
     unsigned char *raw;     /* file bytes for the fast path */
     double *mixd;           /* this worker's tracks summed, stereo */
@@ -207,8 +214,17 @@ void reel_render_gains(unsigned channels, double gain_db, double pan, double *le
 
 /* ---- checks before anything is written -------------------------------- */
 
+/* What setup needs to know of a region's file besides that it is fine:
+ * its length (the handle beyond the region) and its identity (two paths
+ * to one file continue one another). */
+typedef struct file_facts {
+    uint64_t frames;
+    dev_t dev;
+    ino_t ino;
+} file_facts;
+
 static int check_region_file(const reel_render_track *t, const reel_render_region *r,
-                             unsigned rate, char *errmsg)
+                             unsigned rate, file_facts *facts, char *errmsg)
 {
     const char *what = r->what ? r->what : t->name;
     SF_INFO info;
@@ -237,6 +253,14 @@ static int check_region_file(const reel_render_track *t, const reel_render_regio
                        what, r->path, (long long)info.frames, (unsigned long long)r->offset,
                        (unsigned long long)(r->offset + r->frames));
     sf_close(sf);
+    if (rc == 0 && facts) {
+        struct stat st;
+        facts->frames = (uint64_t)info.frames;
+        if (stat(r->path, &st) == 0) {
+            facts->dev = st.st_dev;
+            facts->ino = st.st_ino;
+        }
+    }
     return rc;
 }
 
@@ -522,28 +546,95 @@ static size_t first_region_after(const reel_render_track *t, int64_t s)
     return lo;
 }
 
+/* Equal-power crossfade weight at frame t of a zone [z, z + len) (output
+ * frames for edits, source frames for comp switches): rising (sin) into
+ * the zone's second side or falling (cos) out of its first. */
+static float ramp(uint64_t t, uint64_t z, uint64_t len, int rising)
+{
+    double x = ((double)(t - z) + 0.5) / (double)len;
+    return (float)(rising ? sin(x * M_PI / 2.0) : cos(x * M_PI / 2.0));
+}
+
+/* Source frames [a, b) of region ri's side of the comp crossfade around
+ * sample sw (half-length h), read from its file beyond the region and
+ * weighted into out (which holds source frame s first): the incoming side
+ * (rising) is added to what the outgoing one stored there. */
+static int comp_side(rworker *w, rtrack *rt, size_t ri, int64_t a, int64_t b, int64_t sw,
+                     uint64_t h, int rising, int64_t s, float *out)
+{
+    const reel_render_region *r = &rt->t->regions[ri];
+    unsigned ch = rt->t->channels;
+    size_t n = (size_t)(b - a);
+    /* setup keeps h within the file on both sides: frame >= 0. */
+    int rc = read_region(w, rt, ri, (uint64_t)((int64_t)r->offset + (a - r->at)), n, w->xf);
+    if (rc < 0)
+        return rc;
+    float *dst = out + (size_t)(a - s) * ch;
+    const float *x = w->xf;
+    uint64_t z = (uint64_t)(sw - (int64_t)h);
+    for (size_t i = 0; i < n; i++) {
+        float g = ramp((uint64_t)a + i, z, 2 * h, rising);
+        for (unsigned c = 0; c < ch; c++) {
+            if (rising)
+                dst[i * ch + c] += g * x[i * ch + c];
+            else
+                dst[i * ch + c] = g * x[i * ch + c];
+        }
+    }
+    return 0;
+}
+
 /* Source frames [s, s + n) of the track into out (silence outside regions
- * and before sample 0). */
+ * and before sample 0). Region ri plays [at - hin, at + frames + hout):
+ * its comp crossfade zones reach hin before its start and hout past its
+ * end, read from its own file; between them it is copied as it is. The
+ * regions are visited in order, so the outgoing side of a zone is always
+ * stored before the incoming side is added. */
 static int read_source(rworker *w, rtrack *rt, int64_t s, size_t n, float *out)
 {
-    unsigned ch = rt->t->channels;
+    const reel_render_track *t = rt->t;
+    unsigned ch = t->channels;
     int64_t end = s + (int64_t)n;
-    int64_t at = s;
-    for (size_t ri = first_region_after(rt->t, s); ri < rt->t->nregions && at < end; ri++) {
-        const reel_render_region *r = &rt->t->regions[ri];
-        if (r->at >= end)
+    int64_t at = s;     /* out holds [s, at) */
+    size_t ri = first_region_after(t, s);
+    /* The region before may still be fading out past its end. */
+    if (ri > 0 && rt->xh
+        && t->regions[ri - 1].at + (int64_t)t->regions[ri - 1].frames + (int64_t)rt->xh[ri - 1] > s)
+        ri--;
+    for (; ri < t->nregions; ri++) {
+        const reel_render_region *r = &t->regions[ri];
+        int64_t hin = ri > 0 && rt->xh ? (int64_t)rt->xh[ri - 1] : 0;
+        int64_t hout = rt->xh ? (int64_t)rt->xh[ri] : 0;
+        int64_t r0 = r->at, r1 = r->at + (int64_t)r->frames;
+        if (r0 - hin >= end)
             break;
-        int64_t a = r->at > at ? r->at : at;
-        int64_t b = r->at + (int64_t)r->frames;
-        if (b > end)
-            b = end;
-        if (a > at)
-            memset(out + (size_t)(at - s) * ch, 0, (size_t)(a - at) * ch * sizeof *out);
-        int rc = read_region(w, rt, ri, r->offset + (uint64_t)(a - r->at), (size_t)(b - a),
-                             out + (size_t)(a - s) * ch);
-        if (rc < 0)
+        if (r0 - hin > at) {
+            memset(out + (size_t)(at - s) * ch, 0, (size_t)(r0 - hin - at) * ch * sizeof *out);
+            at = r0 - hin;
+        }
+        int64_t a, b;
+        int rc;
+        /* Fading in: [r0 - hin, r0 + hin). */
+        a = r0 - hin > s ? r0 - hin : s;
+        b = r0 + hin < end ? r0 + hin : end;
+        if (a < b && (rc = comp_side(w, rt, ri, a, b, r0, (uint64_t)hin, 1, s, out)) < 0)
             return rc;
-        at = b;
+        /* As it is: [r0 + hin, r1 - hout). */
+        a = r0 + hin > s ? r0 + hin : s;
+        b = r1 - hout < end ? r1 - hout : end;
+        if (a < b) {
+            rc = read_region(w, rt, ri, r->offset + (uint64_t)(a - r->at), (size_t)(b - a),
+                             out + (size_t)(a - s) * ch);
+            if (rc < 0)
+                return rc;
+        }
+        /* Fading out: [r1 - hout, r1 + hout). */
+        a = r1 - hout > s ? r1 - hout : s;
+        b = r1 + hout < end ? r1 + hout : end;
+        if (a < b && (rc = comp_side(w, rt, ri, a, b, r1, (uint64_t)hout, 0, s, out)) < 0)
+            return rc;
+        if (r1 + hout > at)
+            at = r1 + hout < end ? r1 + hout : end;
     }
     if (at < end)
         memset(out + (size_t)(at - s) * ch, 0, (size_t)(end - at) * ch * sizeof *out);
@@ -551,14 +642,6 @@ static int read_source(rworker *w, rtrack *rt, int64_t s, size_t n, float *out)
 }
 
 /* ---- one track, one block ---------------------------------------------- */
-
-/* Equal-power crossfade weight at output frame t of a piece's ramp zone
- * [z, z + len): rising (sin) into the piece or falling (cos) out of it. */
-static float ramp(uint64_t t, uint64_t z, uint64_t len, int rising)
-{
-    double x = ((double)(t - z) + 0.5) / (double)len;
-    return (float)(rising ? sin(x * M_PI / 2.0) : cos(x * M_PI / 2.0));
-}
 
 /* Adds piece p's source over output [a, b) into buf (block starts at o),
  * weighted by its crossfade ramps. */
@@ -629,6 +712,56 @@ static int track_block(rworker *w, rtrack *rt, uint64_t o, size_t n)
 
 /* ---- the run ----------------------------------------------------------- */
 
+/* Opens every region's file of a track to check it (before anything is
+ * written) and works out its comp crossfades (render.h: the half-length h
+ * of each switch, as long as both files and both regions allow). */
+static int check_track_files(render *rd, rtrack *rt)
+{
+    const reel_render_track *t = rt->t;
+    uint64_t want = rd->cfg->comp_crossfade / 2;
+    file_facts *facts = NULL;
+    if (want > 0 && t->nregions >= 2) {
+        facts = calloc(t->nregions, sizeof *facts);
+        rt->xh = calloc(t->nregions, sizeof *rt->xh);
+        if (!facts || !rt->xh) {
+            free(facts);
+            return reel_fail(rd->errmsg, REEL_ENOMEM, "render: out of memory");
+        }
+    }
+    for (size_t k = 0; k < t->nregions; k++) {
+        int rc = check_region_file(t, &t->regions[k], rd->cfg->rate, facts ? &facts[k] : NULL,
+                                   rd->errmsg);
+        if (rc < 0) {
+            free(facts);
+            return rc;
+        }
+    }
+    for (size_t k = 0; facts && k + 1 < t->nregions; k++) {
+        const reel_render_region *a = &t->regions[k], *b = &t->regions[k + 1];
+        if (a->at + (int64_t)a->frames != b->at)
+            continue;   /* silence between them: nothing to fade into */
+        int same_file = strcmp(a->path, b->path) == 0
+                        || (facts[k].ino != 0 && facts[k].dev == facts[k + 1].dev
+                            && facts[k].ino == facts[k + 1].ino);
+        if (same_file && b->offset == a->offset + a->frames)
+            continue;   /* one stretch of one file: no switch */
+        uint64_t h = want;
+        uint64_t after = facts[k].frames - (a->offset + a->frames);  /* checked >= 0 */
+        uint64_t shorter = a->frames < b->frames ? a->frames : b->frames;
+        if (h > after)
+            h = after;
+        if (h > b->offset)
+            h = b->offset;
+        if (h > shorter / 2)
+            h = shorter / 2;
+        if (h > (uint64_t)b->at)
+            h = (uint64_t)b->at;
+        rt->xh[k] = h;
+    }
+    free(facts);
+    return 0;
+}
+
 static int setup(render *rd)
 {
     const reel_render_config *cfg = rd->cfg;
@@ -647,10 +780,11 @@ static int setup(render *rd)
         w->index = k;
         w->buf = malloc(REEL_RENDER_BLOCK * 2 * sizeof *w->buf);
         w->tmp = malloc(REEL_RENDER_BLOCK * 2 * sizeof *w->tmp);
+        w->xf = malloc(REEL_RENDER_BLOCK * 2 * sizeof *w->xf);
         w->scratch = malloc(REEL_RENDER_BLOCK * 2 * sizeof *w->scratch);
         w->mixd = malloc(REEL_RENDER_BLOCK * 2 * sizeof *w->mixd);
         w->raw = malloc(REEL_RENDER_BLOCK * 2 * 4);
-        if (!w->buf || !w->tmp || !w->scratch || !w->mixd || !w->raw)
+        if (!w->buf || !w->tmp || !w->xf || !w->scratch || !w->mixd || !w->raw)
             return reel_fail(rd->errmsg, REEL_ENOMEM, "render: out of memory");
     }
     rd->npieces = np;
@@ -685,11 +819,9 @@ static int setup(render *rd)
         rt->vf.fd = -1;
         rt->heard = any_solo ? rt->t->solo != 0 : rt->t->mute == 0;
         reel_render_gains(rt->t->channels, rt->t->gain_db, rt->t->pan, &rt->gl, &rt->gr);
-        for (size_t k = 0; k < rt->t->nregions; k++) {
-            int rc = check_region_file(rt->t, &rt->t->regions[k], cfg->rate, rd->errmsg);
-            if (rc < 0)
-                return rc;
-        }
+        int rc = check_track_files(rd, rt);
+        if (rc < 0)
+            return rc;
     }
     /* Every existing output is refused before the first is created. */
     if (!cfg->overwrite) {
@@ -890,6 +1022,7 @@ static int finish(render *rd, int rc)
         rtrack *rt = &rd->tracks[i];
         close_file(rt);
         free(rt->vf.buf);
+        free(rt->xh);
         if (rt->stem) {
             int crc = reel_writer_close(rt->stem);
             if (crc < 0 && rc == 0)
@@ -928,6 +1061,7 @@ static int finish(render *rd, int rc)
     for (size_t k = 0; k < 2; k++) {
         free(rd->workers[k].buf);
         free(rd->workers[k].tmp);
+        free(rd->workers[k].xf);
         free(rd->workers[k].scratch);
         free(rd->workers[k].mixd);
         free(rd->workers[k].raw);

@@ -7,9 +7,10 @@
  * gain, pan, mute and solo; and the output timeline as pieces of the source
  * timeline (a variant's sections; one piece for the session as it is).
  * reel_render_run reads every region through libsndfile in large blocks,
- * assembles each track on the output timeline (crossfading at edits where
- * consecutive pieces are not contiguous in the source), applies the fades,
- * writes the stems and sums the audible tracks into the stereo mix.
+ * crossfading at comp switches where one region hands over to another
+ * file, assembles each track on the output timeline (crossfading at edits
+ * where consecutive pieces are not contiguous in the source), applies the
+ * fades, writes the stems and sums the audible tracks into the stereo mix.
  *
  * The rules, fixed here so that tests and people can count on them:
  *  - Pan law (mix only): a mono track at pan p (-1 left .. +1 right) goes
@@ -23,9 +24,10 @@
  *    are heard; otherwise every track that is not muted. (A soloed track
  *    that is also muted is heard, as on most consoles: solo wins.)
  *  - Stems are pre-fader: the track's audio as the arrangement plays it
- *    (regions, edits, crossfades, fades), its own channel count, no gain,
- *    pan, mute or solo; every stem starts at output frame 0 and has exactly
- *    cfg->frames frames, so stems line up sample for sample with the mix.
+ *    (regions, comp and edit crossfades, fades), its own channel count, no
+ *    gain, pan, mute or solo; every stem starts at output frame 0 and has
+ *    exactly cfg->frames frames, so stems line up sample for sample with
+ *    the mix.
  *  - Channels: a mono file in a stereo track plays on both channels; a
  *    stereo file in a mono track is averaged; more than two channels, or a
  *    sample rate other than cfg->rate, is refused (no resampling here) with
@@ -35,6 +37,23 @@
  *    (each side read from beyond its cut; before source sample 0 is
  *    silence), equal power: sin / cos quarter waves. A crossfade is never
  *    longer than the shorter of the two pieces.
+ *  - Comp switches: where region k ends exactly where region k+1 starts
+ *    (at + frames == next at) and the two do not continue one another in
+ *    one file (another file, or not the next frame of the same one), the
+ *    source timeline itself crossfades them, equal power with the same
+ *    quarter waves, over 2h frames centred on the switch: region k goes on
+ *    playing its file past its end, region k+1 starts h frames early in its
+ *    own. h is cfg->comp_crossfade / 2, cut down to the frames each file
+ *    really has beyond the cut (after region k's last frame; before region
+ *    k+1's offset), to half the shorter region and to the switch's distance
+ *    from sample 0; the same h on both sides, so the zone stays centred and
+ *    symmetric. A file with no frames beyond the cut (h = 0), or
+ *    comp_crossfade 0 or 1, gives a hard cut, sample for sample as the
+ *    regions say. A region next to silence (a gap before or after it) is
+ *    not faded. Since the crossfade belongs to the source timeline, variant
+ *    pieces and their edit crossfades read it already crossfaded, and the
+ *    stems have it too; a zone falls the same however blocks and pieces cut
+ *    through it.
  *  - Fades (variant fade in / fade out): linear gain ramps on the output
  *    timeline, 0 -> 1 or 1 -> 0, applied to every track (mix and stems).
  *  - The mix is summed in double precision and written as float, so it
@@ -110,6 +129,7 @@ typedef struct reel_render_config {
     const reel_render_piece *pieces;    /* NULL: one piece, dst = src */
     size_t npieces;                     /* pieces tile [0, frames) in order */
     uint64_t crossfade;                 /* frames per edit crossfade */
+    uint64_t comp_crossfade;            /* frames per comp-switch crossfade; 0: hard cuts */
     const reel_render_fade *fades;
     size_t nfades;
     const reel_render_track *tracks;

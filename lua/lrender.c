@@ -3,6 +3,7 @@
  * the plain plan this takes.
  *
  *   renderer.run{ rate =, format = "wav24", frames =, crossfade = frames,
+ *                 comp_crossfade = frames (at comp switches; default 0: hard cuts),
  *                 pieces = {{dst, src, frames}...} (default: one, dst = src),
  *                 fades = {{start, frames, "in"|"out"}...},
  *                 tracks = {{name =, channels = 1|2, gain_db =, pan =, mute =,
@@ -212,6 +213,9 @@ static int l_run(lua_State *L)
     lua_Integer xf = get_int(L, 1, "crossfade", "", 0, 0);
     luaL_argcheck(L, xf >= 0, 1, "crossfade must not be negative");
     cfg.crossfade = (uint64_t)xf;
+    lua_Integer cxf = get_int(L, 1, "comp_crossfade", "", 0, 0);
+    luaL_argcheck(L, cxf >= 0, 1, "comp_crossfade must not be negative");
+    cfg.comp_crossfade = (uint64_t)cxf;
     cfg.mix_path = get_str(L, a, 1, "out", "", 0);
     cfg.overwrite = get_bool(L, 1, "overwrite", "");
     lua_Integer tref = get_int(L, 1, "time_reference", "", 0, 0);

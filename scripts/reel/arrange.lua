@@ -43,6 +43,7 @@
 -- @module reel.arrange
 
 local tempo = require "reel.tempo"
+local util = require "reel.util"
 
 local M = {}
 
@@ -53,9 +54,7 @@ M.MAX_TIMES = 16
 --- The longest fade (seconds).
 M.MAX_FADE = 600
 
-local function typename(v)
-  return math.type(v) == "float" and "number" or type(v)
-end
+local typename = util.typename
 
 local function whole(v)
   return math.type(v) == "integer" or (type(v) == "number" and v == math.floor(v) and v == v

@@ -21,7 +21,12 @@
 --     seconds), holding an `Audio` (channels, sampleRate, duration of the
 --     whole file) whose `File` is referenced, not embedded: `path` relative
 --     to the .dawproject file, `external="true"`, so the package's audio/
---     and stems/ files serve both projects and nothing is stored twice;
+--     and stems/ files serve both projects and nothing is stored twice; a
+--     clip at a comp switch (`fade_in`, `fade_out` frames in the plan: see
+--     reel.export) also has `fadeTimeUnit="seconds"` and `fadeInTime` /
+--     `fadeOutTime`, the length of its overlap with the other take (the
+--     1.0 schema has no fade curve attribute: the shape is the DAW's
+--     default, which the render's equal-power curve may not match);
 --   * `Markers` (seconds): the sections' starts (their labels) and the
 --     session's markers;
 --   * `TempoAutomation` and `TimeSignatureAutomation` (timeUnit seconds),
@@ -111,8 +116,15 @@ function M.encode(plan)
     else
       el(4, "Clips", { "id", "clips" .. i })
       for k, it in ipairs(tr.items) do
-        el(5, "Clip", { "name", it.name, "time", secs(it.at, rate), "duration", secs(it.frames, rate),
-          "contentTimeUnit", "seconds", "playStart", secs(it.offset, rate) })
+        local clip = { "name", it.name, "time", secs(it.at, rate), "duration", secs(it.frames, rate),
+          "contentTimeUnit", "seconds", "playStart", secs(it.offset, rate) }
+        local fin, fout = it.fade_in or 0, it.fade_out or 0
+        if fin > 0 or fout > 0 then
+          table.move({ "fadeTimeUnit", "seconds" }, 1, 2, #clip + 1, clip)
+          if fin > 0 then table.move({ "fadeInTime", secs(fin, rate) }, 1, 2, #clip + 1, clip) end
+          if fout > 0 then table.move({ "fadeOutTime", secs(fout, rate) }, 1, 2, #clip + 1, clip) end
+        end
+        el(5, "Clip", clip)
         el(6, "Audio", { "id", ("audio%d_%d"):format(i, k), "timeUnit", "seconds",
           "channels", it.channels, "sampleRate", it.rate or rate,
           "duration", secs(it.file_frames, it.rate or rate) })

@@ -51,6 +51,7 @@
 -- @module reel.events
 
 local core = require "reel.core"
+local util = require "reel.util"
 
 local M = {}
 
@@ -60,9 +61,7 @@ M.NAMES = { "rolling", "take_start", "take_end", "loop", "stopped", "xrun", "ove
 local known = {}
 for _, n in ipairs(M.NAMES) do known[n] = true end
 
-local function typename(v)
-  return math.type(v) == "float" and "number" or type(v)
-end
+local typename = util.typename
 
 local function check_name(name, fname, level)
   if type(name) ~= "string" then

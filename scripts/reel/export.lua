@@ -27,6 +27,14 @@
 --   * `<name>.dawproject`: a DAWproject 1.0 file (see reel.dawproject), its
 --     audio referenced in the package (external), not embedded.
 --
+-- Comp switches sound the same everywhere: the render crossfades them over
+-- `comp_crossfade_ms` (default 10, reel.render), and the projects' items
+-- play the same crossfade: at a switch the outgoing item runs on h frames
+-- past it and the incoming one starts h frames early, further back in its
+-- file, both with a 2h fade (equal power where the format can say so), h
+-- computed as the render does (`comp_crossfades`). Items elsewhere have no
+-- fades.
+--
 -- Every audio file in the package carries a BWF `bext` time reference: the
 -- timeline sample of its first frame (a take's start, 0 for the mix and the
 -- stems). Files that have one already (takes do) are kept as they are;
@@ -55,23 +63,14 @@ local session = require "reel.session"
 local smf = require "reel.smf"
 local rpp = require "reel.rpp"
 local dawproject = require "reel.dawproject"
+local render = require "reel.render"
+local util = require "reel.util"
 
 local M = {}
 
 local Session = session.Session
 
-local function misuse(msg, level)
-  error(msg, (level or 2) + 1)
-end
-
-local function typename(v)
-  return math.type(v) == "float" and "number" or type(v)
-end
-
-local function join(a, b)
-  if a:sub(-1) == "/" then return a .. b end
-  return a .. "/" .. b
-end
+local misuse, typename, join = util.misuse, util.typename, util.join
 
 local function basename(p)
   return (p:match("[^/]*$"))
@@ -197,16 +196,87 @@ local function variant_map(s, a, rate)
   return vm
 end
 
+-- ------------------------------------------------------------------ comp switches
+
+--- The half-length of the comp crossfade at each switch of a track, the
+-- same h as the render's (engine/render.h, "Comp switches"), so that the
+-- projects fade where the stems and the mix do.
+--
+-- A switch is where item k ends on the very sample where item k+1 starts
+-- and the two do not continue one another in one file (another file, or
+-- not the next frame of the same one). Its h is `crossfade // 2`, cut down
+-- to the frames item k's file has after its end, to item k+1's offset into
+-- its own file (the frames before it), to half the shorter of the two and
+-- to the switch's distance from sample 0. Anything else (a gap, one stretch
+-- of one file, crossfade 0 or 1) has h = 0: a hard cut.
+-- @tparam {table,...} items one track's regions in timeline order, as the
+--   render gets them (starts before 0 already cut off): `at`, `offset`,
+--   `frames` (samples), `file_frames` (the length of the file), `source`
+--   (the file's path: the same file on both sides is no switch when it
+--   runs on)
+-- @tparam integer crossfade the whole crossfade in frames
+--   (`comp_crossfade_ms * rate / 1000`, rounded)
+-- @treturn {integer,...} h for the switch after each item (the last one's
+--   is 0)
+function M.comp_crossfades(items, crossfade)
+  local want = crossfade // 2
+  local out = {}
+  for k = 1, #items do out[k] = 0 end
+  if want <= 0 then return out end
+  local real = {}
+  local function same_file(a, b)
+    if a.source == b.source then return true end
+    for _, x in ipairs{ a, b } do
+      if real[x] == nil then real[x] = bwf.realpath(x.source) or false end
+    end
+    return real[a] and real[a] == real[b]
+  end
+  for k = 1, #items - 1 do
+    local a, b = items[k], items[k + 1]
+    if a.at + a.frames == b.at
+        and not (same_file(a, b) and b.offset == a.offset + a.frames) then
+      out[k] = math.max(0, math.min(want, a.file_frames - (a.offset + a.frames), b.offset,
+        math.min(a.frames, b.frames) // 2, b.at))
+    end
+  end
+  return out
+end
+
+-- A comp crossfade in frames, rounded as s:render rounds it (both must
+-- count the same frames).
+local function comp_frames_of(ms, rate)
+  return math.floor(ms * rate / 1000 + 0.5)
+end
+
+-- Lays the crossfades of comp_crossfades over a track's items: each side
+-- of a switch reaches h past it, into the other take's region, and fades
+-- over the 2h frames both play (fade_out, fade_in: frames), so the two
+-- overlap exactly where the render crossfades them.
+local function crossfade_items(items, crossfade)
+  local hs = M.comp_crossfades(items, crossfade)
+  for k = 1, #items - 1 do
+    local h = hs[k]
+    if h > 0 then
+      local a, b = items[k], items[k + 1]
+      a.frames, a.fade_out = a.frames + h, 2 * h
+      b.at, b.offset, b.frames, b.fade_in = b.at - h, b.offset - h, b.frames + h, 2 * h
+    end
+  end
+  return hs
+end
+
 -- ------------------------------------------------------------------ checks
 
-local OPTIONS = { to = true, variant = true, force = true }
+local OPTIONS = { to = true, variant = true, force = true, comp_crossfade_ms = true }
 
 local function check_opts(s, opts)
   if type(opts) ~= "table" then
     misuse(("bad argument #1 to 'export' (table of options expected, got %s)"):format(typename(opts)), 3)
   end
   for k in pairs(opts) do
-    if not OPTIONS[k] then misuse(("unknown option '%s' (options: to, variant, force)"):format(tostring(k)), 3) end
+    if not OPTIONS[k] then
+      misuse(("unknown option '%s' (options: to, variant, force, comp_crossfade_ms)"):format(tostring(k)), 3)
+    end
   end
   if type(opts.to) ~= "string" or opts.to == "" then
     misuse(("bad option 'to' (folder path expected, got %s)")
@@ -214,6 +284,11 @@ local function check_opts(s, opts)
   end
   if opts.force ~= nil and type(opts.force) ~= "boolean" then
     misuse(("bad option 'force' (boolean expected, got %s)"):format(typename(opts.force)), 3)
+  end
+  local ms = opts.comp_crossfade_ms
+  if ms ~= nil and (type(ms) ~= "number" or not (ms >= 0 and ms <= 1000)) then
+    misuse(("bad option 'comp_crossfade_ms' (milliseconds from 0 to 1000 expected, got %s)")
+      :format(type(ms) == "number" and ("%g"):format(ms) or typename(ms)), 3)
   end
   if opts.variant ~= nil then
     if type(opts.variant) ~= "string" then
@@ -306,6 +381,18 @@ local function stem_name(track)
   return track .. ".wav"
 end
 
+-- What README.txt says of comp switches (lines of at most 75 characters).
+local function comp_sentence(ms, frames)
+  if frames // 2 == 0 then
+    return "Comp switches (where a track's comp hands over from one take to another)\n"
+      .. "are hard cuts, in the stems, the mix and the projects alike."
+  end
+  return ("Comp switches (where a track's comp hands over from one take to another)\n"
+    .. "are crossfaded, equal power, over %s ms centred on the switch (less where a\n"
+    .. "take has less audio beyond it) in the stems, the mix and the projects alike:\n"
+    .. "the projects' items overlap there and carry the matching fades."):format(("%g"):format(ms))
+end
+
 local function readme(s, plan, summary, variant)
   local lines = {
     ("Session: %s%s"):format(s.name, variant and (" (variant " .. variant .. ")") or ""),
@@ -317,6 +404,8 @@ local function readme(s, plan, summary, variant)
     "Every sound file carries a broadcast-wave (BWF bext) time reference: the",
     "sample of the timeline where its first frame belongs. The timeline starts",
     "at the session start, bar 1 beat 1 = sample 0 = 0 s.",
+    "",
+    comp_sentence(plan.comp_crossfade_ms, plan.comp_crossfade),
     "",
     "What is where:",
     "  mix.wav                 the stereo mix of all tracks, from 1:1",
@@ -361,6 +450,8 @@ local function run(s, opts)
   local to, variant, force = opts.to, opts.variant, opts.force == true
   local map = s:tempo_map()
   local rate = map:rate()
+  local comp_ms = opts.comp_crossfade_ms or render.CROSSFADE_MS
+  local comp_frames = comp_frames_of(comp_ms, rate)
 
   -- Everything that can be checked is, before anything is written.
   local tracks = {}
@@ -405,10 +496,11 @@ local function run(s, opts)
             name = ("%s T%d%s"):format(name, r.take, r.section and (" (" .. r.section .. ")") or ""),
             file = "audio/" .. file, at = at, offset = offset, frames = frames,
             channels = sinfo.channels, rate = sinfo.rate, file_frames = sinfo.frames,
-            take = r.take, section = r.section,
+            take = r.take, section = r.section, source = r.path,
           }
         end
       end
+      crossfade_items(tr.items, comp_frames)
       if tr.channels < (tr.items[1] and tr.items[1].channels or 1) then tr.channels = tr.items[1].channels end
     end
     tracks[#tracks + 1] = tr
@@ -416,13 +508,13 @@ local function run(s, opts)
   local why = check_target(s, to, force)
   if why then return nil, why end
   local fresh = not core.exists(to)
-  local r, err = write_package(s, to, variant, tracks, used, map, rate)
+  local r, err = write_package(s, to, variant, tracks, used, map, rate, comp_ms)
   if not r and fresh then remove_tree(to) end
   return r, err
 end
 
 -- Writes into `to` what run has checked.
-write_package = function(s, to, variant, tracks, used, map, rate)
+write_package = function(s, to, variant, tracks, used, map, rate, comp_ms)
   local mok, merr = core.mkdir_p(join(to, "stems"))
   if not mok then return nil, merr end
   local aok, aerr = core.mkdir_p(join(to, "audio"))
@@ -434,7 +526,7 @@ write_package = function(s, to, variant, tracks, used, map, rate)
   for _, tr in ipairs(tracks) do clear(join(stems_dir, stem_name(tr.name))) end
   -- WAV whatever the session's take format: every file gets a bext chunk.
   local rendered, rerr = s:render{ out = mix_path, stems = stems_dir, variant = variant,
-    format = (s.format == "flac") and "wav24" or s.format, force = true,
+    format = (s.format == "flac") and "wav24" or s.format, force = true, comp_crossfade_ms = comp_ms,
     description = ("reel mix of %s%s"):format(s.name, variant and (", variant " .. variant) or "") }
   if not rendered then return nil, rerr end
   local summary = {
@@ -481,7 +573,8 @@ write_package = function(s, to, variant, tracks, used, map, rate)
 
   -- The timeline the projects describe.
   local plan = { name = project_name(s), rate = rate, version = core.version(), tracks = tracks,
-                 comment = "Exported by reel" }
+                 comment = "Exported by reel", comp_crossfade_ms = comp_ms,
+                 comp_crossfade = comp_frames_of(comp_ms, rate) }
   local tmap, close_map = map, false
   local sections = {}
   if variant then
@@ -619,7 +712,9 @@ end
 
 --- Writes the handoff package.
 -- @tparam Session s
--- @tparam table opts `to` (folder), `variant` (name), `force` (boolean)
+-- @tparam table opts `to` (folder), `variant` (name), `force` (boolean),
+--   `comp_crossfade_ms` (at comp switches, in the stems, the mix and the
+--   projects; default 10, 0: hard cuts)
 -- @treturn[1] table summary: `folder`, `files` (paths relative to it,
 --   sorted), `mix`, `stems` ({track, file}), `audio` ({file, source, how =
 --   "copy" | "converted", bext = "kept" | "added" | "corrected"}),
@@ -635,7 +730,8 @@ function M.export(s, opts)
   return r, err
 end
 
---- `s:export{ to = FOLDER, variant = NAME, force = false }`: see `export`.
+--- `s:export{ to = FOLDER, variant = NAME, force = false, comp_crossfade_ms = 10 }`:
+-- see `export`.
 -- @function Session:export
 function Session:export(opts)
   if getmetatable(self) ~= Session then

@@ -42,6 +42,7 @@ local session = require "reel.session"
 local events = require "reel.events"
 local tracking = require "reel.tracking"
 local journal = require "reel.journal"
+local util = require "reel.util"
 require "reel.export"     -- adds Session:export (the handoff package)
 
 local reel = {}
@@ -55,13 +56,7 @@ reel.core = core
 -- ---------------------------------------------------------------- helpers
 
 -- Raises msg at the caller of the public function that called us.
-local function misuse(msg, level)
-  error(msg, (level or 2) + 1)
-end
-
-local function typename(v)
-  return math.type(v) == "float" and "number" or type(v)
-end
+local misuse, typename = util.misuse, util.typename
 
 -- Checks an options table against spec (key -> checker). A checker is a
 -- type name ("string", "number", "integer", "boolean", "table", "function")
@@ -117,10 +112,7 @@ local function positive_number(v)
   return true
 end
 
-local function db(peak)
-  if peak <= 0 then return -math.huge end
-  return 20 * math.log(peak, 10)
-end
+local db = util.peak_db
 
 --- Formats a level in dBFS for people: "-6.0", "-inf".
 -- @tparam number value_db
@@ -130,11 +122,7 @@ function reel.format_db(value_db)
   return string.format("%.1f", value_db)
 end
 
---- Joins path parts with "/".
-local function join(a, b)
-  if a:sub(-1) == "/" then return a .. b end
-  return a .. "/" .. b
-end
+local join = util.join
 
 -- -------------------------------------------------------------- primitives
 
@@ -150,6 +138,23 @@ end
 -- @return[2] nil, message
 function reel.devices()
   return core.devices()
+end
+
+--- How many input channels a real device has in all, by `reel.devices`:
+-- the entry of the same API and name, else the API's first default input
+-- (what a device opened without a name is); 0 when none is listed. A
+-- device opens 2 channels unless told; this is how many to ask for to
+-- record all of them.
+-- @tparam table info an open device's info (`api`, `name`)
+-- @treturn integer
+function reel.device_inputs(info)
+  local all = 0
+  for _, d in ipairs(reel.devices() or {}) do
+    if d.api == info.api and (d.name == info.name or (all == 0 and d.default_input)) then
+      all = d.in_channels
+    end
+  end
+  return all
 end
 
 --- The sample formats takes can be written in: wav24, wav32f, flac, rf64.
@@ -520,6 +525,9 @@ function Session:record(opts)
   local device = opts.device or self.device or reel.device()
   if type(device) == "string" then device = reel.device(device) end
 
+  -- The session's lock before the device opens: a refused take records nothing.
+  local lok, lerr = self:lock()
+  if not lok then return nil, lerr end
   local rec <close>, err = device:_open(format, self.rate)
   if not rec then return nil, err end
   local info = rec:info()

@@ -37,6 +37,7 @@
 
 local core = require "reel.core"
 local json = require "reel.json"
+local util = require "reel.util"
 
 local M = {}
 
@@ -45,10 +46,7 @@ M.FILE = "journal.json"
 --- The format version written in `reel_journal`.
 M.VERSION = 1
 
-local function join(a, b)
-  if a:sub(-1) == "/" then return a .. b end
-  return a .. "/" .. b
-end
+local join = util.join
 
 --- The journal's path for a session folder.
 -- @tparam string dir

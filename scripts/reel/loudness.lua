@@ -40,6 +40,7 @@
 -- @module reel.loudness
 local core = require "reel.loudness_core"
 local reel_core = require "reel.core"
+local util = require "reel.util"
 
 local loudness = {}
 
@@ -69,9 +70,7 @@ loudness.TAKE_MAX_SECONDS = 600
 --- Seconds of audio (x channels) measured after one recording (see `take`).
 loudness.RECORD_BUDGET_SECONDS = 1200
 
-local function misuse(msg)
-  error(msg, 3)
-end
+local misuse = util.misuse
 
 local function names_text()
   return table.concat(loudness.ORDER, ", ")

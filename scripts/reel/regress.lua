@@ -57,6 +57,7 @@
 local core = require "reel.core"
 local calibrate = require "reel.calibrate"
 local analysis = require "reel.analysis"
+local util = require "reel.util"
 
 local M = {}
 
@@ -91,13 +92,7 @@ table.sort(M.TOLERANCE_NAMES)
 
 -- ------------------------------------------------------------ helpers
 
-local function typename(v)
-  return math.type(v) == "float" and "number" or type(v)
-end
-
-local function misuse(msg, level)
-  error(msg, (level or 2) + 1)
-end
+local typename, misuse = util.typename, util.misuse
 
 local function db_text(v)
   if v == -math.huge or v ~= v then return "-inf" end
@@ -164,6 +159,35 @@ local CAPTURE_OPTS = {
   play = "string", play_frames = "integer", frames = "integer", seconds = "number",
   dir = "string", open = "function", connect = "boolean",
 }
+
+--- Waits until a recording roll (`rec:roll{record = true, ...}` of a
+-- reel.core recorder) has reported `record_done`. An interruption (Ctrl-C,
+-- `core.interrupted()`) stops the roll, which then still ends; at the
+-- deadline the roll is stopped and the wait given up.
+-- @tparam userdata rec the recorder
+-- @tparam number deadline `core.now()` time to give up at
+-- @treturn boolean|nil whether the roll was interrupted; nil when the
+--   deadline passed (call `rec:finish_roll()` in either of the first cases)
+function M.wait_recorded(rec, deadline)
+  local done, interrupted = false, false
+  while not done do
+    for _, ev in ipairs(rec:poll()) do
+      if ev.type == "record_done" then done = true end
+    end
+    if not done then
+      if core.interrupted() and not interrupted then
+        interrupted = true
+        rec:stop_roll()
+      end
+      if core.now() > deadline then
+        rec:stop_roll()
+        return nil
+      end
+      core.sleep(0.01)
+    end
+  end
+  return interrupted
+end
 
 --- Plays a signal on one output while recording inputs: the primitive
 -- under `record` and `reel check`. Opens the device, rolls from timeline
@@ -275,23 +299,9 @@ function M.capture(o)
   ok, err = rec:roll{ from = 0, record = true, autostop = frames, takes = takes,
                       description = "reel regress/check" }
   if not ok then return fail(err) end
-  local deadline = core.now() + 3 * frames / info.rate + 20
-  local done, interrupted = false, false
-  while not done do
-    for _, ev in ipairs(rec:poll()) do
-      if ev.type == "record_done" then done = true end
-    end
-    if not done then
-      if core.interrupted() and not interrupted then
-        interrupted = true
-        rec:stop_roll()
-      end
-      if core.now() > deadline then
-        rec:stop_roll()
-        return fail("the recording did not finish in time (is the device running?)")
-      end
-      core.sleep(0.01)
-    end
+  local interrupted = M.wait_recorded(rec, core.now() + 3 * frames / info.rate + 20)
+  if interrupted == nil then
+    return fail("the recording did not finish in time (is the device running?)")
   end
   ok, err = rec:finish_roll()
   if not ok then return fail(err) end

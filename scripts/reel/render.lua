@@ -16,6 +16,19 @@
 -- only soloed tracks are heard; stems are pre-fader (no gain, pan, mute or
 -- solo), in the track's channel count.
 --
+-- Comp switches: where a comp hands a track over from one take to another
+-- (one region ends on the very sample where the next begins, from another
+-- file or from elsewhere in the same one), the two are crossfaded, equal
+-- power, over `comp_crossfade_ms` (default 10 ms, 0 for hard cuts) centred
+-- on the switch: the outgoing take plays on past its region and the
+-- incoming one starts early, read from their files, so the switch does not
+-- click in the mix or in the stems. A take that has less audio beyond the
+-- switch than half the crossfade shortens it (the same on both sides, so it
+-- stays centred; none at all: a hard cut), and so does a region shorter
+-- than the crossfade (at most half of the shorter region on each side). A
+-- region next to silence is not faded. Variants play these crossfades too,
+-- wherever their sections come from.
+--
 -- The range: from the session start (sample 0, bar 1:1) to the end of the
 -- last section or of the last region, whichever is later. Every output
 -- (mix and stems) has exactly that many frames and a BWF time reference of
@@ -53,20 +66,14 @@
 
 local core = require "reel.core"
 local renderer = require "reel.renderer"
+local util = require "reel.util"
 
 local M = {}
 
---- Default crossfade at variant edits, in milliseconds.
+--- Default crossfade at variant edits and comp switches, in milliseconds.
 M.CROSSFADE_MS = 10
 
-local function typename(v)
-  return math.type(v) == "float" and "number" or type(v)
-end
-
-local function join(a, b)
-  if a:sub(-1) == "/" then return a .. b end
-  return a .. "/" .. b
-end
+local typename, join = util.typename, util.join
 
 local function dirname(p)
   local d = p:match("^(.*)/[^/]*$")
@@ -75,8 +82,8 @@ local function dirname(p)
 end
 
 local OPTIONS = {
-  out = true, stems = true, variant = true, format = true, crossfade_ms = true, force = true,
-  progress = true, description = true,
+  out = true, stems = true, variant = true, format = true, crossfade_ms = true,
+  comp_crossfade_ms = true, force = true, progress = true, description = true,
 }
 
 -- Checks opts; raises at `level` (the user's line).
@@ -87,8 +94,8 @@ local function check_options(opts, level)
   end
   for k, v in pairs(opts) do
     if not OPTIONS[k] then
-      error(("unknown option '%s' (out, stems, variant, format, crossfade_ms, force, progress, description)")
-        :format(tostring(k)), level)
+      error(("unknown option '%s' (out, stems, variant, format, crossfade_ms, comp_crossfade_ms, force, "
+        .. "progress, description)"):format(tostring(k)), level)
     end
     local bad
     if k == "out" then
@@ -100,8 +107,11 @@ local function check_options(opts, level)
       for _, f in ipairs(core.formats()) do ok = ok or f == v end
       if not ok then bad = ("%s is not one of %s"):format(type(v) == "string" and ("'" .. v .. "'") or typename(v),
         table.concat(core.formats(), ", ")) end
-    elseif k == "crossfade_ms" then
-      if type(v) ~= "number" or not (v >= 0 and v <= 1000) then bad = "milliseconds from 0 to 1000 expected" end
+    elseif k == "crossfade_ms" or k == "comp_crossfade_ms" then
+      if type(v) ~= "number" then bad = "milliseconds from 0 to 1000 expected"
+      elseif not (v >= 0 and v <= 1000) then
+        error(("bad option '%s' (milliseconds from 0 to 1000 expected, got %s)"):format(k, ("%g"):format(v)), level)
+      end
     elseif k == "force" then
       if type(v) ~= "boolean" then bad = "boolean expected" end
     elseif k == "progress" then
@@ -218,6 +228,7 @@ end
 -- @tparam[opt] table opts `out` (file, or false for stems only), `stems`
 --   (folder), `variant` (name), `format` (wav24, wav32f, flac, rf64;
 --   default the session's), `crossfade_ms` (at variant edits, default 10),
+--   `comp_crossfade_ms` (at comp switches, default 10; 0: hard cuts),
 --   `force` (replace existing files), `progress` (function(done, total),
 --   frames; returning false cancels), `description` (BWF)
 -- @tparam[opt] integer level where misuse is reported (for `Session:render`)
@@ -308,7 +319,7 @@ function M.render(s, opts, level)
     end
     local audio = bwf.realpath(join(s.dir, "audio"))
     local own = {}
-    for _, f in ipairs{ "session.json", "journal.json", "latency.json" } do
+    for _, f in ipairs{ "session.json", "journal.json", "latency.json", ".reel.lock" } do
       local r = real(join(s.dir, f))
       if r then own[r] = true end
     end
@@ -330,6 +341,7 @@ function M.render(s, opts, level)
   local res, err = renderer.run{
     rate = rate, format = format, frames = frames,
     crossfade = math.floor((opts.crossfade_ms or M.CROSSFADE_MS) * rate / 1000 + 0.5),
+    comp_crossfade = math.floor((opts.comp_crossfade_ms or M.CROSSFADE_MS) * rate / 1000 + 0.5),
     pieces = pieces, fades = fades, tracks = tracks,
     out = out or nil, overwrite = opts.force or false, time_reference = 0,
     description = opts.description or ("reel render of %s%s"):format(s.name or "",

@@ -35,6 +35,7 @@
 local core = require "reel.core"
 local session = require "reel.session"
 local waveform = require "reel.waveform"
+local util = require "reel.util"
 
 local M = {}
 
@@ -42,18 +43,7 @@ local Session = session.Session
 
 -- ---------------------------------------------------------------- helpers
 
-local function misuse(msg, level)
-  error(msg, (level or 2) + 1)
-end
-
-local function typename(v)
-  return math.type(v) == "float" and "number" or type(v)
-end
-
-local function join(a, b)
-  if a:sub(-1) == "/" then return a .. b end
-  return a .. "/" .. b
-end
+local misuse, typename, join = util.misuse, util.typename, util.join
 
 local function is_num(v)
   return type(v) == "number" and v == v
@@ -110,10 +100,7 @@ function M.base64(bytes)
 end
 
 -- 75.25 -> "1:15.250"
-local function clock(seconds)
-  local m = math.floor(seconds / 60)
-  return ("%d:%06.3f"):format(m, seconds - 60 * m)
-end
+local clock = util.clock
 
 local function db(v, unit)
   if not is_num(v) then return "n/a" end
@@ -121,9 +108,7 @@ local function db(v, unit)
   return ("%.1f %s"):format(v, unit)
 end
 
-local function plural(n, word)
-  return ("%d %s%s"):format(n, word, n == 1 and "" or "s")
-end
+local plural = util.plural
 
 local function num(x)
   return ("%g"):format(x)

@@ -78,6 +78,7 @@
 -- @module reel.rig
 
 local core = require "reel.core"
+local util = require "reel.util"
 
 local M = {}
 
@@ -104,20 +105,7 @@ local MAX_CHANNEL = 1024
 
 -- ------------------------------------------------------------ helpers
 
-local function typename(v)
-  return math.type(v) == "float" and "number" or type(v)
-end
-
-local function index_of(list, v)
-  for i, x in ipairs(list) do
-    if x == v then return i end
-  end
-end
-
-local function join_path(a, b)
-  if a:sub(-1) == "/" then return a .. b end
-  return a .. "/" .. b
-end
+local typename, index_of, join_path = util.typename, util.index_of, util.join
 
 --- The word of `valid` nearest to a misspelt one, or nil (the same rule as
 -- reel.template's suggestions).
@@ -135,42 +123,14 @@ end
 -- key; its line is where `key =` is written in that table's constructor,
 -- else the constructor's first line.
 
-local function source_lines(ctx)
-  if not ctx.lines then
-    local lines = {}
-    for l in (ctx.src .. "\n"):gmatch("([^\n]*)\n") do lines[#lines + 1] = l end
-    ctx.lines = lines
-  end
-  return ctx.lines
-end
-
 local function line_of(ctx, tbl, key)
   local span = ctx.spans and type(tbl) == "table" and ctx.spans[tbl]
   if not span then return nil end
-  if type(key) == "string" and key:match("^[%a_][%w_]*$") then
-    -- Skip lines inside nested constructors of tbl.
-    local inner = {}
-    for _, v in pairs(tbl) do
-      local s = type(v) == "table" and ctx.spans[v]
-      if s then inner[#inner + 1] = s end
-    end
-    local lines = source_lines(ctx)
-    for l = span[1], math.min(span[2], #lines) do
-      local nested = false
-      for _, s in ipairs(inner) do
-        if l > s[1] and l < s[2] then nested = true break end
-      end
-      if not nested then
-        local text, init = lines[l], 1
-        while true do
-          local a, b = text:find(key .. "%s*=", init)
-          if not a then break end
-          local before = a > 1 and text:sub(a - 1, a - 1) or ""
-          if not before:match("[%w_%.]") and text:sub(b + 1, b + 1) ~= "=" then return l end
-          init = b + 1
-        end
-      end
-    end
+  if type(key) == "string" then
+    -- Where `key =` is written; a key that is not a name, or not written so:
+    -- the constructor's first line.
+    ctx.lines = ctx.lines or util.lines(ctx.src)
+    return util.key_line(ctx.lines, ctx.spans, tbl, span, key) or span[1]
   elseif math.type(key) == "integer" and type(tbl[key]) == "table" and ctx.spans[tbl[key]] then
     return ctx.spans[tbl[key]][1]
   end
@@ -196,15 +156,7 @@ end
 
 -- ------------------------------------------------------------ checks
 
-local function is_list(t)
-  if type(t) ~= "table" then return false end
-  local n = 0
-  for _ in pairs(t) do n = n + 1 end
-  for i = 1, n do
-    if t[i] == nil then return false end
-  end
-  return true
-end
+local is_list = util.is_list
 
 local function fmt_value(v)
   if type(v) == "string" then return ("'%s'"):format(v) end

@@ -75,6 +75,7 @@
 -- @module reel.routine
 
 local session = require "reel.session"
+local util = require "reel.util"
 
 local Session = session.Session
 
@@ -96,9 +97,7 @@ local OPTIONS = {
 local POLICY_OPTIONS = { reject = true, silence_db = true, retries = true }
 local VERDICTS = { keep = true, reject = true, select = true }
 
-local function typename(v)
-  return math.type(v) == "float" and "number" or type(v)
-end
+local typename = util.typename
 
 local function misuse(msg, level)
   error(msg, level + 1)

@@ -17,7 +17,11 @@
 --   * per track `NAME`, `VOLPAN` (linear volume 10^(gain_db / 20), pan -1
 --     left to +1 right), `MUTESOLO` (mute, solo), `NCHAN`, and an `<ITEM` per region: `POSITION` and
 --     `LENGTH` in seconds, `SOFFS` (the offset into the file, seconds),
---     `NAME` and `<SOURCE WAVE` with `FILE` relative to the .RPP.
+--     `NAME` and `<SOURCE WAVE` with `FILE` relative to the .RPP; an item
+--     at a comp switch (`fade_in`, `fade_out` frames in the plan: see
+--     reel.export) also gets `FADEIN 1 seconds 0 1 0 0 0` / `FADEOUT ...`,
+--     REAPER's equal-power shape over the frames where it overlaps the
+--     other take.
 --
 -- Times are samples / rate written with 14 decimals, enough to land back on
 -- the same sample at any session rate. Strings are quoted the way REAPER
@@ -101,6 +105,17 @@ function M.encode(plan)
       put(3, "POSITION " .. seconds(it.at, rate))
       put(3, "LENGTH " .. seconds(it.frames, rate))
       put(3, "SOFFS " .. seconds(it.offset, rate))
+      -- FADEIN/FADEOUT shape length auto-length ...: shapes count from 0
+      -- (C_FADEINSHAPE 0..6, 0 linear), and 1, the second in REAPER's
+      -- shape menu and its default for new items, is the equal-power one
+      -- (gain ~ sqrt of the fade's progress: the squares of the two sides
+      -- add up to 1 all through the overlap, as the render's sin/cos
+      -- quarter waves do), not 2 (slow start, ~x^2). Auto-length 0: the
+      -- length given is the one played, not one REAPER derives from the
+      -- overlap. The remaining fields are as in the FADEIN lines REAPER
+      -- writes for its default fades (curvature 0).
+      if (it.fade_in or 0) > 0 then put(3, ("FADEIN 1 %s 0 1 0 0 0"):format(seconds(it.fade_in, rate))) end
+      if (it.fade_out or 0) > 0 then put(3, ("FADEOUT 1 %s 0 1 0 0 0"):format(seconds(it.fade_out, rate))) end
       put(3, "LOOP 0")
       put(3, "NAME " .. M.quote(it.name))
       put(3, "IGUID " .. guid(0x1000 + ti, ii))

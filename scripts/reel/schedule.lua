@@ -33,12 +33,11 @@
 
 local core = require "reel.core"
 local sys = require "reel.sys"
+local util = require "reel.util"
 
 local M = {}
 
-local function typename(v)
-  return math.type(v) == "float" and "number" or type(v)
-end
+local typename = util.typename
 
 --- The wall clock: seconds since the Unix epoch, with a fraction.
 -- @treturn number

@@ -68,6 +68,18 @@
 -- than failing later. Saving is atomic (temporary file, fsync, rename, fsync
 -- of the folder; `reel.core.write_atomic`).
 --
+-- One process writes a session at a time. The first time a Session writes
+-- anything (`save`, or a recording about to open its device) it takes the
+-- session's lock, an flock(2) on `DIR/.reel.lock` (see `lock`), and keeps it
+-- until it is closed (`close`, `<close>`), collected, or the process ends,
+-- however it ends (the kernel drops the lock of a killed process). Another
+-- process that wants to write meanwhile is refused with `nil` and
+-- "DIR: the session is in use by another reel process (pid 1234, reel
+-- record, since 14:02:11); not writing to it". Reading (`open`, `document`,
+-- `render`) takes no lock. Sessions of one process share the lock: a second
+-- Session on the same folder writes too (they share the lock, not their
+-- contents: the one that saves last wins, as one Session saved twice).
+--
 -- Take numbers count per track and are never reused: a new take gets one
 -- more than the highest number in `last_take`, in `takes` or among the files
 -- in `audio/`, so no file is ever overwritten.
@@ -87,11 +99,16 @@ local core = require "reel.core"
 local json = require "reel.json"
 local tempo = require "reel.tempo"
 local arrange = require "reel.arrange"
+local util = require "reel.util"
+local sys = require "reel.sys"
 
 local M = {}
 
 --- The session file's name inside the folder.
 M.FILE = "session.json"
+--- The lock file's name inside the folder (see `lock`; it holds nothing
+-- that matters and is never deleted).
+M.LOCK_FILE = ".reel.lock"
 --- The format version written in `reel_session`.
 M.VERSION = 1
 --- Take statuses.
@@ -104,29 +121,14 @@ local FORMATS = core.formats()
 
 -- ---------------------------------------------------------------- helpers
 
-local function misuse(msg, level)
-  error(msg, (level or 2) + 1)
-end
-
-local function join(a, b)
-  if a:sub(-1) == "/" then return a .. b end
-  return a .. "/" .. b
-end
+local misuse, join = util.misuse, util.join
 
 local function basename(dir)
   local d = dir:gsub("/+$", "")
   return d:match("[^/]*$") ~= "" and d:match("[^/]*$") or dir
 end
 
-local function is_list(t)
-  if type(t) ~= "table" then return false end
-  local n = 0
-  for _ in pairs(t) do n = n + 1 end
-  for i = 1, n do
-    if t[i] == nil then return false end
-  end
-  return true
-end
+local is_list = util.is_list
 
 -- Type names as a reader of JSON sees them.
 local function jtype(v)
@@ -137,9 +139,7 @@ local function jtype(v)
 end
 
 -- Type names for Lua callers.
-local function typename(v)
-  return math.type(v) == "float" and "number" or type(v)
-end
+local typename = util.typename
 
 --- Longest part of a value a message quotes, in bytes.
 M.QUOTE_MAX = 60
@@ -193,11 +193,7 @@ local function one_of_text(list)
   return table.concat(list, ", ", 1, #list - 1) .. " or " .. list[#list]
 end
 
-local function index_of(list, v)
-  for i, x in ipairs(list) do
-    if x == v then return i end
-  end
-end
+local index_of = util.index_of
 
 -- The reason inside "[file:line: ]bad argument #n to 'f' (reason)".
 local function reason_of(err)
@@ -967,7 +963,7 @@ end
 --- Renders the session (or a variant) offline: a stereo mix and/or one
 -- stem per track; see `reel.render`.
 -- @tparam[opt] table opts `out`, `stems`, `variant`, `format`,
---   `crossfade_ms`, `force`, `progress`
+--   `crossfade_ms`, `comp_crossfade_ms`, `force`, `progress`
 -- @treturn[1] table `{out, stems = {{track, path}...}, frames, rate, start}`
 -- @return[2] nil, message
 function Session:render(opts)
@@ -1344,6 +1340,124 @@ function Session:next_take_number(name)
   return M.last_take_number(self, name, files) + 1
 end
 
+-- ------------------------------------------------------------ locking
+
+-- The lock handle (reel.sys.lock) of each Session holding the lock; weak
+-- keys, so that a Session collected lets go of its lock (the handle's
+-- __gc).
+local locks = setmetatable({}, { __mode = "k" })
+
+-- What this process is, for the lock file: "reel record", "reel run
+-- day.lua" (the program's name, its command, a script's name).
+local function command_line()
+  local f = io.open("/proc/self/cmdline", "rb")
+  local text = f and f:read(4096) or ""
+  if f then f:close() end
+  local args = {}
+  for a in text:gmatch("([^%z]*)%z") do args[#args + 1] = a end
+  local prog = (args[1] or "reel"):match("[^/]*$")
+  local out = { prog ~= "" and prog or "reel" }
+  if args[2] then out[2] = args[2]:match("^%-") and args[2] or args[2]:match("[^/]*$") end
+  if args[2] == "run" and args[3] then out[3] = args[3]:match("[^/]*$") end
+  return tame(table.concat(out, " ")):sub(1, 200)
+end
+
+local function holder_text()
+  local now = os.time()
+  return ("# reel session lock: the flock(2) on this file is the lock, not this text;\n"
+    .. "# it ends with the process below, however that ends.\n"
+    .. "pid=%d\ncommand=%s\nstarted=%d\nsince=%s\n")
+    :format(sys.pid(), command_line(), now, os.date("%Y-%m-%d %H:%M:%S %z", now))
+end
+
+-- "pid 1234, reel record, since 14:02:11" from a holder's text.
+local function describe_holder(text)
+  local f = {}
+  for k, v in tostring(text):gmatch("([%w_]+)=([^\n]*)") do f[k] = v end
+  local parts = {}
+  local pid = math.tointeger(tonumber(f.pid))
+  parts[#parts + 1] = pid and ("pid %d"):format(pid) or "pid unknown"
+  if f.command and f.command ~= "" then parts[#parts + 1] = tame(f.command):sub(1, 200) end
+  local started = math.tointeger(tonumber(f.started))
+  if started then
+    local today = os.date("%Y-%m-%d") == os.date("%Y-%m-%d", started)
+    parts[#parts + 1] = "since " .. os.date(today and "%H:%M:%S" or "%Y-%m-%d %H:%M:%S", started)
+  end
+  return table.concat(parts, ", ")
+end
+
+local function folder_name(dir)
+  return (dir:gsub("(.)/+$", "%1"))
+end
+
+--- Takes the lock of a session folder for this process, as `Session:lock`
+-- does, without a Session (`reel recover` holds it before reading the
+-- journal).
+-- @tparam string dir the session folder
+-- @treturn[1] userdata the lock (a `reel.sys.lock`: `:unlock()`, `<close>`;
+--   collected, it lets go)
+-- @return[2] nil, message ("DIR: the session is in use by another reel
+--   process (pid 1234, reel record, since 14:02:11); not writing to it", or
+--   why DIR/.reel.lock cannot be opened)
+function M.lock(dir)
+  if type(dir) ~= "string" or dir == "" then
+    misuse(("bad argument #1 to 'lock' (folder path expected, got %s)")
+      :format(dir == "" and "empty string" or typename(dir)))
+  end
+  local h, err, holder = sys.lock(join(dir, M.LOCK_FILE), holder_text())
+  if h then return h end
+  if type(holder) == "string" then
+    return nil, ("%s: the session is in use by another reel process (%s); not writing to it")
+      :format(folder_name(dir), describe_holder(holder))
+  end
+  return nil, ("cannot lock the session: %s"):format(err)
+end
+
+local function take_lock(self)
+  if locks[self] then return true end
+  local h, err = M.lock(self.dir)
+  if not h then return nil, err end
+  locks[self] = h
+  return true
+end
+
+--- Takes the session's lock, if this Session does not hold it yet: an
+-- exclusive flock(2) on `DIR/.reel.lock` (created if missing, never
+-- deleted; the holder's pid, command and start time are written into it
+-- for the message of a refused process). `save` and recordings take it by
+-- themselves before they write; call it to claim a session early (before
+-- a long measurement, say). Held until `close`, collection or the end of
+-- the process. Other Sessions of this process on the same folder share it
+-- (each saves its own contents: the last save wins).
+-- @treturn[1] true
+-- @return[2] nil, message (another process holds it: "DIR: the session is
+--   in use by another reel process (pid 1234, reel record, since
+--   14:02:11); not writing to it")
+function Session:lock()
+  check_self(self, "lock")
+  return take_lock(self)
+end
+
+--- Whether this Session holds the session's lock.
+-- @treturn boolean
+function Session:locked()
+  check_self(self, "locked")
+  return locks[self] ~= nil
+end
+
+--- Lets go of the session's lock (other Sessions of this process on the
+-- same folder keep it until they close too). The Session stays usable:
+-- writing again takes the lock again. Also `<close>`; closing twice is
+-- harmless.
+function Session:close()
+  check_self(self, "close")
+  local h = locks[self]
+  locks[self] = nil
+  if h then h:unlock() end
+end
+
+Session.__close = Session.close
+
 -- ------------------------------------------------------------ saving
 
 local function copy(t, skip)
@@ -1424,11 +1538,14 @@ function Session:document()
 end
 
 --- Writes DIR/session.json atomically (temporary file, fsync, rename,
--- fsync of the folder).
+-- fsync of the folder), after taking the session's lock (see `lock`).
 -- @treturn[1] true
--- @return[2] nil, message
+-- @return[2] nil, message (the session is in use by another process, the
+--   folder cannot be written)
 function Session:save()
   check_self(self, "save")
+  local ok, err = take_lock(self)
+  if not ok then return nil, err end
   return core.write_atomic(join(self.dir, M.FILE), json.encode(Session.document(self)))
 end
 

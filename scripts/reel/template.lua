@@ -71,6 +71,7 @@ local json = require "reel.json"
 local sandbox = require "reel.sandbox"
 local session = require "reel.session"
 local tempo = require "reel.tempo"
+local util = require "reel.util"
 
 -- Values from a template, as messages show them: quoted, escaped, cut short.
 local quote = session.quote
@@ -97,29 +98,8 @@ local MAX_CHANNEL = 1024
 
 -- ------------------------------------------------------------ helpers
 
-local function misuse(msg, level)
-  error(msg, (level or 2) + 1)
-end
-
-local function typename(v)
-  return math.type(v) == "float" and "number" or type(v)
-end
-
-local function index_of(list, v)
-  for i, x in ipairs(list) do
-    if x == v then return i end
-  end
-end
-
-local function is_list(t)
-  if type(t) ~= "table" then return false end
-  local n = 0
-  for _ in pairs(t) do n = n + 1 end
-  for i = 1, n do
-    if t[i] == nil then return false end
-  end
-  return true
-end
+local misuse, typename = util.misuse, util.typename
+local index_of, is_list = util.index_of, util.is_list
 
 local function sorted_keys(t)
   local keys = {}
@@ -138,10 +118,7 @@ local function quote_key(k)
   return ("[%s]"):format(tostring(k))
 end
 
-local function join_path(a, b)
-  if a:sub(-1) == "/" then return a .. b end
-  return a .. "/" .. b
-end
+local join_path = util.join
 
 local function dirname(path)
   return path:match("^(.*)/[^/]*$") or "."
@@ -239,45 +216,14 @@ end
 -- key = the field's key in tbl (or nil), where = "tracks[2].input" }.
 
 local function source_lines(ctx)
-  if not ctx.lines then
-    local lines, n = {}, 0
-    for l in (ctx.src .. "\n"):gmatch("([^\n]*)\n") do
-      n = n + 1
-      lines[n] = l
-    end
-    ctx.lines = lines
-  end
+  if not ctx.lines then ctx.lines = util.lines(ctx.src) end
   return ctx.lines
 end
 
 -- The line where `key =` is written in tbl's constructor, outside the
 -- constructors nested in it; nil when not found.
 local function key_line(ctx, tbl, span, key)
-  if type(key) ~= "string" or not key:match("^[%a_][%w_]*$") then return nil end
-  local inner = {}
-  for _, v in pairs(tbl) do
-    local s = type(v) == "table" and ctx.spans[v]
-    if s then inner[#inner + 1] = s end
-  end
-  local lines = source_lines(ctx)
-  for l = span[1], math.min(span[2], #lines) do
-    local nested = false
-    for _, s in ipairs(inner) do
-      if l > s[1] and l < s[2] then nested = true break end
-    end
-    if not nested then
-      local text, init = lines[l], 1
-      while true do
-        local a, b = text:find(key .. "%s*=", init)
-        if not a then break end
-        local before = a > 1 and text:sub(a - 1, a - 1) or ""
-        local after = text:sub(b + 1, b + 1)
-        if not before:match("[%w_%.]") and after ~= "=" then return l end
-        init = b + 1
-      end
-    end
-  end
-  return nil
+  return util.key_line(source_lines(ctx), ctx.spans, tbl, span, key)
 end
 
 local function line_at(at)
@@ -1094,12 +1040,7 @@ function M.device_info(opts, rate)
   if not info and rate then info, err = open(nil, opts.channels) end
   if not info then return nil, err end
   if not opts.channels and info.api ~= "virtual" then
-    local all = 0
-    for _, d in ipairs(reel.devices() or {}) do
-      if d.api == info.api and (d.name == info.name or (all == 0 and d.default_input)) then
-        all = d.in_channels
-      end
-    end
+    local all = reel.device_inputs(info)
     if all > info.in_channels then
       local more = open(info.rate, all)
       if more then info = more end

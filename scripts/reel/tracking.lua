@@ -44,6 +44,7 @@ local json = require "reel.json"
 local session = require "reel.session"
 local events = require "reel.events"
 local journal = require "reel.journal"
+local util = require "reel.util"
 
 local Session = session.Session
 
@@ -65,14 +66,7 @@ function M.reraise(e, level)
   error(e, 0)
 end
 
-local function typename(v)
-  return math.type(v) == "float" and "number" or type(v)
-end
-
-local function join(a, b)
-  if a:sub(-1) == "/" then return a .. b end
-  return a .. "/" .. b
-end
+local typename, join = util.typename, util.join
 
 local function is_integral(v)
   return math.type(v) == "integer" or (type(v) == "number" and v == math.floor(v) and v == v)
@@ -499,10 +493,7 @@ end
 
 -- --------------------------------------------------------------- running
 
-local function db(peak)
-  if peak <= 0 then return -math.huge end
-  return 20 * math.log(peak, 10)
-end
+local db = util.peak_db
 
 -- Polls until the roll has reported record_done (or the deadline passes),
 -- without delivering events: used when the roll must end after a failure.
@@ -517,7 +508,10 @@ local function drain(rec, seconds)
   return false
 end
 
---- Runs a planned roll (see `Session:record`).
+--- Runs a planned roll (see `Session:record`). Takes the session's lock
+-- first (`Session:lock`; a play-only roll too, as it saves session.json):
+-- while another process writes the session, nil and its message, and
+-- nothing is opened or written.
 -- @tparam Session s
 -- @tparam table p the plan from `plan`
 -- @tparam table ctx `open(format, rate)` -> recorder | nil, message;
@@ -526,6 +520,10 @@ end
 --   returning a new plan, after the session adopted the device's rate)
 -- @return takes | nil, message, takes
 function M.run(s, p, ctx)
+  -- The session's lock before anything is written or the device opens: a
+  -- refused roll records nothing.
+  local lok, lerr = s:lock()
+  if not lok then return nil, lerr end
   local audio = join(s.dir, "audio")
   local ok, err = core.mkdir_p(audio)
   if not ok then return nil, err end

@@ -162,6 +162,17 @@ run 1 "$REEL" export song --to pkg
     fail "non-empty target: $(cat err.txt)"
 run 0 "$REEL" export song --to pkg --force
 contains out.txt "  14 files:"
+contains pkg/README.txt "are crossfaded, equal power, over 10 ms centred on the switch (less where a"
+run 0 "$REEL" export song --to pkg --force --comp-crossfade 0
+contains pkg/README.txt "are hard cuts, in the stems, the mix and the projects alike."
+run 0 "$REEL" export song --to pkg --force --comp-crossfade 2.5
+contains pkg/README.txt "are crossfaded, equal power, over 2.5 ms centred on the switch (less where a"
+run 2 "$REEL" export song --to other --comp-crossfade 1001
+[ "$(head -1 err.txt)" = "reel export: --comp-crossfade: milliseconds from 0 to 1000 expected, got '1001'" ] ||
+    fail "bad --comp-crossfade: $(cat err.txt)"
+run 2 "$REEL" export song --to other --comp-crossfade soft
+contains err.txt "reel export: --comp-crossfade: milliseconds from 0 to 1000 expected, got 'soft'"
+[ ! -e other ] || fail "other was created"
 run 1 "$REEL" export song --to other --variant radio
 [ "$(cat err.txt)" = "reel export: no variant 'radio' (variants: short)" ] || fail "unknown variant: $(cat err.txt)"
 [ ! -e other ] || fail "other was created"

@@ -115,6 +115,44 @@ wait $pid || got=$?
 contains err.txt "reel render: render interrupted"
 [ -z "$(ls -A long/renders)" ] || fail "an interrupted render left files: $(ls long/renders)"
 
+# Comp switches: Vox comped A from take 1 (440 Hz), B from take 2 (650 Hz),
+# switching at 96000. --comp-crossfade 0 is the hard cut sox makes of the
+# two takes; by default the 10 ms around the switch differ from it.
+cat > comp.lua <<'LUA'
+local reel = require "reel"
+local s = assert(reel.new(arg[1], { rate = 48000, tempo = 120,
+  tracks = { { name = "Vox", input = 1 } }, sections = { { "A", 1 }, { "B", 1 } } }))
+for k = 1, 2 do
+  s.takes[#s.takes + 1] = { track = "Vox", take = k, file = ("audio/Vox_T%02d.wav"):format(k), start = 0,
+    frames = 192000, rate = 48000, status = "kept" }
+end
+s:comp("Vox", "A", 1)
+s:comp("Vox", "B", 2)
+assert(s:save())
+LUA
+run 0 "$REEL" run comp.lua comp
+sox -D -n -r 48000 -b 24 -c 1 comp/audio/Vox_T01.wav synth 4 sine 440 vol 0.3
+sox -D -n -r 48000 -b 24 -c 1 comp/audio/Vox_T02.wav synth 4 sine 650 vol 0.3
+sox -D comp/audio/Vox_T01.wav -b 24 cut1.wav trim 0 96000s
+sox -D comp/audio/Vox_T02.wav -b 24 cut2.wav trim 96000s
+sox -D cut1.wav cut2.wav -b 24 hard.wav
+# absdiff A B: the largest |a - b| (maxdiff gives the largest a - b).
+absdiff() {
+    sox -m -v 1 "$1" -v -1 "$2" -n stat 2>&1 |
+        awk '/^Maximum amplitude/ { hi = $3 } /^Minimum amplitude/ { lo = -$3 }
+             END { print (hi > lo ? hi : lo) }'
+}
+run 0 "$REEL" render comp --no-mix --stems comp/hard --comp-crossfade 0
+lt "$(absdiff comp/hard/Vox.wav hard.wav)" 0.00000013 || fail "--comp-crossfade 0 is not a hard cut"
+run 0 "$REEL" render comp --no-mix --stems comp/soft
+d=$(absdiff comp/soft/Vox.wav hard.wav)
+lt 0.05 "$d" || fail "the default render hard-cuts the comp switch (differs by $d only)"
+sox -D comp/soft/Vox.wav -b 24 soft_out.wav trim 0 95760s
+sox -D hard.wav -b 24 hard_out.wav trim 0 95760s
+lt "$(absdiff soft_out.wav hard_out.wav)" 0.00000013 || fail "the crossfade starts more than 5 ms early"
+run 2 "$REEL" render comp --comp-crossfade=-1
+contains err.txt "reel render: --comp-crossfade: milliseconds from 0 to 1000 expected, got '-1'"
+
 # Command line and bad input.
 run 2 "$REEL" render
 contains err.txt "reel render: missing DIR (the session folder)"

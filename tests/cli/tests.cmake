@@ -23,6 +23,8 @@ reel_script_test(cli.tracking_day cli/tracking_day.sh cli threaded)
 if(REEL_FAULT_INJECTION)
   reel_script_test(cli.routine_faults cli/routine_faults.sh cli threaded)
 endif()
+# The session lock (DIR/.reel.lock): one writing process per session.
+reel_script_test(cli.session_lock cli/session_lock.sh cli threaded)
 # Crash recovery: SIGKILL during recording, then `reel recover`.
 foreach(t recover_kill recover_roll)
   reel_script_test(cli.${t} cli/${t}.sh cli threaded realtime)

@@ -6,6 +6,8 @@
 --
 -- Assertions raise; a failing test is reported with file:line and the run
 -- goes on. Temporary folders made by T.tmpdir() are removed by T.done().
+-- Also the small file helpers the specs share (T.read, T.write,
+-- T.write_wav, T.impulses, T.sh).
 local core = require "reel.core"
 
 local T = { failed = 0, passed = 0, dirs = {} }
@@ -52,6 +54,51 @@ end
 function T.here(offset)
   local info = debug.getinfo(2, "Sl")
   return ("%s:%d:"):format(info.short_src, info.currentline + (offset or 0))
+end
+
+--- The whole content of a file (which must exist), as bytes.
+function T.read(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+--- Writes text to a file, replacing it; returns the path.
+function T.write(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+  return path
+end
+
+--- Writes a mono 32-bit float WAV at 48 kHz of n frames whose sample i
+-- (0-based) is fn(i).
+function T.write_wav(path, n, fn)
+  local parts = {}
+  for i = 0, n - 1 do parts[#parts + 1] = string.pack("<f", fn(i)) end
+  local data = table.concat(parts)
+  T.write(path, "RIFF" .. string.pack("<I4", 36 + #data) .. "WAVE" .. "fmt "
+    .. string.pack("<I4I2I2I4I4I2I2", 16, 3, 1, 48000, 48000 * 4, 4, 32)
+    .. "data" .. string.pack("<I4", #data) .. data)
+end
+
+--- Positions (0-based) of the samples above 0.5 in a mono sound file, and
+-- its length in frames.
+function T.impulses(path)
+  local info = assert(core.sound_info(path))
+  local s = assert(core.read_frames(path, 0, info.frames))
+  local at = {}
+  for i = 1, #s do
+    if s[i] > 0.5 then at[#at + 1] = i - 1 end
+  end
+  return at, info.frames
+end
+
+--- Runs a shell command, which must succeed.
+function T.sh(cmd)
+  local ok, how, code = os.execute(cmd)
+  assert(ok, ("'%s' failed (%s %s)"):format(cmd, how, code))
 end
 
 function T.tmpdir()

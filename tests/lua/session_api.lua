@@ -8,12 +8,7 @@ local reel = require "reel"
 local core = require "reel.core"
 local json = require "reel.json"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = T.read
 
 -- Intro 1-4, Verse 1 5-12, Chorus 1 13-16, Verse 2 17-24, Chorus 2 25-28;
 -- takes: Kick 1, 2; Vox 1, 2, 3 (2 and 3 in Chorus 2, passes 1 and 2).

@@ -7,12 +7,7 @@ local reel = require "reel"
 local core = require "reel.core"
 local json = require "reel.json"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = T.read
 
 -- A four-piece band of the test's own (the shipped band.lua need not keep
 -- this layout): inputs 1 to 7.

@@ -8,18 +8,9 @@ local session = require "reel.session"
 local core = require "reel.core"
 local json = require "reel.json"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = T.read
 
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
+local write = T.write
 
 -- reel.json's decode: lua-cjson, with integral numbers as integers.
 local function decode(path) return assert(json.decode(read(path))) end

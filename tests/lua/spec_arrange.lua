@@ -6,12 +6,7 @@ local T = dofile((arg[0]:match("^(.*)/") or ".") .. "/helper.lua")
 local reel = require "reel"
 local json = require "reel.json"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = T.read
 
 local function song()
   local dir = T.tmpdir() .. "/song"

@@ -12,27 +12,10 @@ local json = require "reel.json"
 
 local BAR = 48000
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
+local read = T.read
+local write = T.write
 
--- A mono 32-bit float WAV of n frames, sample i (0-based) = fn(i).
-local function write_wav(path, n, fn)
-  local parts = {}
-  for i = 0, n - 1 do parts[#parts + 1] = string.pack("<f", fn(i)) end
-  local data = table.concat(parts)
-  write(path, "RIFF" .. string.pack("<I4", 36 + #data) .. "WAVE" .. "fmt "
-    .. string.pack("<I4I2I2I4I4I2I2", 16, 3, 1, 48000, 48000 * 4, 4, 32)
-    .. "data" .. string.pack("<I4", #data) .. data)
-end
+local write_wav = T.write_wav
 
 local function song()
   local dir = T.tmpdir() .. "/song"

@@ -21,12 +21,7 @@ local export = require "reel.export"
 
 local RATE = 48000
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = T.read
 
 local function sh(cmd)
   local ok = os.execute(cmd)
@@ -385,6 +380,11 @@ T.test("song.RPP: tempo, regions, markers, tracks and items", function()
       item[k] = math.floor(v + 0.5)
     elseif item and k == "FILE" then item.file = t[2]
     elseif item and k == "NAME" then item.name = t[2]
+    elseif item and (k == "FADEIN" or k == "FADEOUT") then
+      -- shape, then seconds that land on the exact sample, then the rest.
+      local v = tonumber(t[3]) * RATE
+      T.near(v, math.floor(v + 0.5), 1e-6, k)
+      item[k] = ("%s %d %s"):format(t[2], math.floor(v + 0.5), table.concat(t, " ", 4))
     elseif k == ">" and item and item.file and not item.closed then item.closed = true
     elseif k == ">" and item and item.closed then item = nil
     end
@@ -399,16 +399,25 @@ T.test("song.RPP: tempo, regions, markers, tracks and items", function()
     local out = {}
     for _, it in ipairs(tr.items) do
       out[#out + 1] = ("%s@%d+%d/%d"):format(it.file, it.POSITION, it.LENGTH, it.SOFFS)
+      if it.FADEIN then out[#out] = out[#out] .. " in:" .. it.FADEIN end
+      if it.FADEOUT then out[#out] = out[#out] .. " out:" .. it.FADEOUT end
     end
-    return table.concat(out, " ")
+    return table.concat(out, " | ")
   end
   local vox, bass, gtr, keys = table.unpack(found.TRACK)
   T.eq(vox.name, "Vox") T.near(vox.vol, 10 ^ (-6 / 20), 1e-9) T.eq(vox.pan, -0.5)
   T.eq(items(vox), "audio/Vox_T01.wav@96000+96000/0")
   T.eq(bass.name, "Bass") T.eq(bass.vol, 1) T.eq(items(bass), "audio/Bass_T01.wav@0+499200/0")
   T.eq(gtr.name, "Gtr")
-  T.eq(items(gtr), "audio/Gtr_T01.wav@0+192000/0 audio/Gtr_T02.wav@192000+192000/192000 "
-    .. "audio/Gtr_T01.wav@384000+115200/384000")
+  -- Comp switches at 192000 and 384000, 10 ms (480 frames): each item runs
+  -- on 240 frames past its switch, each incoming one starts 240 early, 240
+  -- frames further back in its file, with equal-power (shape 1) fades of
+  -- 480 frames over the overlap. The first item starts and the last ends
+  -- where their regions do, unfaded.
+  T.eq(items(gtr), table.concat({
+    "audio/Gtr_T01.wav@0+192240/0 out:1 480 0 1 0 0 0",
+    "audio/Gtr_T02.wav@191760+192480/191760 in:1 480 0 1 0 0 0 out:1 480 0 1 0 0 0",
+    "audio/Gtr_T01.wav@383760+115440/383760 in:1 480 0 1 0 0 0" }, " | "))
   T.eq(keys.name, "Keys") T.eq(keys.mute, "1") T.eq(items(keys), "audio/Keys_T01.wav@48000+72000/0")
   T.eq(vox.mute, "0")
 end)
@@ -452,13 +461,16 @@ T.test("song.dawproject: zip with project.xml and metadata.xml read back", funct
       T.eq(c.file.external, "true")
       T.eq(c.clip.contentTimeUnit, "seconds")
       out[#out + 1] = ("%s@%d+%d/%d"):format(c.file.path, at(c.clip.time), at(c.clip.duration), at(c.clip.playStart))
+      T.eq(c.clip.fadeTimeUnit, (c.clip.fadeInTime or c.clip.fadeOutTime) and "seconds" or nil, "fadeTimeUnit")
+      if c.clip.fadeInTime then out[#out] = out[#out] .. " in:" .. at(c.clip.fadeInTime) end
+      if c.clip.fadeOutTime then out[#out] = out[#out] .. " out:" .. at(c.clip.fadeOutTime) end
     end
-    return table.concat(out, " ")
+    return table.concat(out, " | ")
   end
   T.eq(clip_text("track1"), "audio/Vox_T01.wav@96000+96000/0")
   T.eq(clip_text("track2"), "audio/Bass_T01.wav@0+499200/0")
-  T.eq(clip_text("track3"), "audio/Gtr_T01.wav@0+192000/0 audio/Gtr_T02.wav@192000+192000/192000 "
-    .. "audio/Gtr_T01.wav@384000+115200/384000")
+  T.eq(clip_text("track3"), "audio/Gtr_T01.wav@0+192240/0 out:480 | "
+    .. "audio/Gtr_T02.wav@191760+192480/191760 in:480 out:480 | audio/Gtr_T01.wav@383760+115440/383760 in:480")
   T.eq(clip_text("track4"), "audio/Keys_T01.wav@48000+72000/0")
   T.eq(clips.track3[2].audio.channels, "2") T.eq(clips.track3[2].audio.sampleRate, "48000")
   T.eq(at(clips.track3[2].audio.duration), 499200)
@@ -475,6 +487,210 @@ T.test("song.dawproject: zip with project.xml and metadata.xml read back", funct
   for _, list2 in pairs(clips) do
     for _, c in ipairs(list2) do T.ok(core.exists(OUT .. "/" .. c.file.path), c.file.path) end
   end
+end)
+
+T.test("the Gtr stem crossfades its comp switches (10 ms, s:render's default)", function()
+  -- Intro from T1, Verse from T2 from 192000: 480 frames centred on the
+  -- switch, each take read from its own file (both cover the whole song).
+  local at, h = 192000, 240
+  local stem = core.read_frames(OUT .. "/stems/Gtr.wav", at - h - 2, 2 * h + 4)
+  local t1 = core.read_frames(DIR .. "/audio/Gtr_T01.wav", at - h - 2, 2 * h + 4)
+  local t2 = core.read_frames(DIR .. "/audio/Gtr_T02.wav", at - h - 2, 2 * h + 4)
+  for i = 0, 2 * h + 3 do
+    local t = at - h - 2 + i
+    for c = 1, 2 do
+      local k = 2 * i + c
+      local want
+      if t < at - h then want = t1[k]
+      elseif t >= at + h then want = t2[k]
+      else
+        local x = (t - (at - h) + 0.5) / (2 * h) * math.pi / 2
+        want = t1[k] * math.cos(x) + t2[k] * math.sin(x)
+      end
+      T.near(stem[k], want, 2 / 8388608, ("Gtr stem frame %d channel %d"):format(t, c))
+    end
+  end
+end)
+
+T.test("README.txt says comps are crossfaded alike everywhere", function()
+  T.ok(read(OUT .. "/README.txt"):find("Comp switches (where a track's comp hands over from one take to another)\n"
+    .. "are crossfaded, equal power, over 10 ms centred on the switch (less where a\n"
+    .. "take has less audio beyond it) in the stems, the mix and the projects alike:\n"
+    .. "the projects' items overlap there and carry the matching fades.\n", 1, true), "README: comps")
+end)
+
+T.test("comp_crossfades: h per switch, each limit of the render's rule", function()
+  local function it(at, offset, frames, file_frames, source)
+    return { at = at, offset = offset, frames = frames, file_frames = file_frames, source = source or "a.wav" }
+  end
+  local function hs(items, xf) return table.concat(export.comp_crossfades(items, xf), ",") end
+  -- Plenty on every side: crossfade // 2 (481 frames: 240).
+  T.eq(hs({ it(0, 0, 1000, 5000), it(1000, 1000, 1000, 5000, "b.wav") }, 481), "240,0")
+  -- The outgoing file has 100 frames after its region; the incoming region
+  -- starts 60 frames into its file; half the shorter region is 30; the
+  -- switch is 20 frames from sample 0.
+  T.eq(hs({ it(0, 0, 1000, 1100), it(1000, 1000, 1000, 5000, "b.wav") }, 480), "100,0")
+  T.eq(hs({ it(0, 0, 1000, 5000), it(1000, 60, 1000, 5000, "b.wav") }, 480), "60,0")
+  T.eq(hs({ it(0, 0, 60, 5000), it(60, 1000, 1000, 5000, "b.wav") }, 480), "30,0")
+  T.eq(hs({ it(0, 500, 20, 5000), it(20, 1000, 1000, 5000, "b.wav") }, 480), "10,0")
+  T.eq(hs({ it(0, 500, 40, 5000), it(40, 1000, 1000, 5000, "b.wav") }, 480), "20,0")
+  -- No switch: a gap, the next frame of the same file, no audio beyond the
+  -- cut, a crossfade of 0 or 1 frame.
+  T.eq(hs({ it(0, 0, 1000, 5000), it(1001, 1001, 1000, 5000, "b.wav") }, 480), "0,0")
+  T.eq(hs({ it(0, 0, 1000, 5000), it(1000, 1000, 1000, 5000) }, 480), "0,0")
+  T.eq(hs({ it(0, 0, 1000, 1000), it(1000, 1000, 1000, 5000, "b.wav") }, 480), "0,0")
+  T.eq(hs({ it(0, 0, 1000, 5000), it(1000, 0, 1000, 5000, "b.wav") }, 480), "0,0")
+  T.eq(hs({ it(0, 0, 1000, 5000), it(1000, 1000, 1000, 5000, "b.wav") }, 1), "0,0")
+  T.eq(hs({ it(0, 0, 1000, 5000), it(1000, 1000, 1000, 5000, "b.wav") }, 0), "0,0")
+  -- The same file elsewhere (a loop back) is a switch; three regions, two
+  -- switches.
+  T.eq(hs({ it(0, 0, 1000, 5000), it(1000, 3000, 1000, 5000), it(2000, 2000, 1000, 5000, "b.wav") }, 480),
+    "240,240,0")
+end)
+
+-- A comp whose takes leave the crossfade less room than 10 ms: Gtr T1
+-- ends 100 frames after the Intro (h = 100); Keys T2 starts
+-- 60 frames before the Verse (h = 60) and ends 40 after it (h = 40). Bars
+-- of 96000 samples (120 bpm 4/4); Intro bar 1, Verse bar 2, Chorus bar 3.
+local function tight()
+  local root = T.tmpdir()
+  local dir = root .. "/tight"
+  local s = assert(reel.new(dir, { rate = RATE, tempo = 120, meter = "4/4",
+    tracks = { { name = "Gtr", input = 1 }, { name = "Keys", input = 2 } },
+    sections = { { "Intro", 1 }, { "Verse", 1 }, { "Chorus", 1 } } }))
+  local audio = dir .. "/audio/"
+  local function wav(name, frames, freq)
+    sh(("sox -D -n -r 48000 -b 24 -c 1 %s%s synth %ds sine %d gain -6"):format(audio, name, frames, freq))
+  end
+  wav("Gtr_T01.wav", 96100, 220) wav("Gtr_T02.wav", 288000, 330)
+  wav("Keys_T01.wav", 288000, 440) wav("Keys_T02.wav", 96100, 550)
+  local function take(track, n, start, frames)
+    s.takes[#s.takes + 1] = { track = track, take = n, file = ("audio/%s_T%02d.wav"):format(track, n),
+      start = start, frames = frames, rate = RATE, format = "wav24" }
+  end
+  take("Gtr", 1, 0, 96100) take("Gtr", 2, 0, 288000)
+  take("Keys", 1, 0, 288000) take("Keys", 2, 95940, 96100)
+  s:comp("Gtr", "Intro", 1) s:comp("Gtr", "Verse", 2) s:comp("Gtr", "Chorus", 2)
+  s:comp("Keys", "Intro", 1) s:comp("Keys", "Verse", 2) s:comp("Keys", "Chorus", 1)
+  assert(s:save())
+  return assert(reel.open(dir)), root, dir
+end
+
+-- The projects' items, per track: "file@position+length/offset in:N out:N"
+-- (samples), from the RPP and from the DAWproject, which must agree.
+local function project_items(out)
+  local rpp, cur = {}, nil
+  for l in read(out .. "/tight.RPP"):gmatch("[^\n]+") do
+    local t = rpp_tokens(l)
+    local function smp(x) return math.floor(tonumber(x) * RATE + 0.5) end
+    if t[1] == "NAME" and not cur and l:match("^    NAME") then rpp[#rpp + 1] = {}
+    elseif t[1] == "<ITEM" then cur = {}
+    elseif cur and t[1] == "POSITION" then cur.pos = smp(t[2])
+    elseif cur and t[1] == "LENGTH" then cur.len = smp(t[2])
+    elseif cur and t[1] == "SOFFS" then cur.off = smp(t[2])
+    elseif cur and t[1] == "FADEIN" then
+      T.eq(t[2], "1", "equal-power shape") cur.fin = smp(t[3])
+    elseif cur and t[1] == "FADEOUT" then
+      T.eq(t[2], "1", "equal-power shape") cur.fout = smp(t[3])
+    elseif cur and t[1] == "FILE" then
+      local list = rpp[#rpp]
+      list[#list + 1] = ("%s@%d+%d/%d%s%s"):format(t[2], cur.pos, cur.len, cur.off,
+        cur.fin and (" in:" .. cur.fin) or "", cur.fout and (" out:" .. cur.fout) or "")
+      cur = nil
+    end
+  end
+  local dp, track = {}, nil
+  for _, e in ipairs(xml_elements(assert(zip.read(out .. "/tight.dawproject", "project.xml")))) do
+    local function smp(x) return math.floor(tonumber(x) * RATE + 0.5) end
+    if e.tag == "Clips" then track = {}; dp[#dp + 1] = track end
+    if e.tag == "Clip" then
+      local a = e.attrs
+      track[#track + 1] = ("@%d+%d/%d%s%s"):format(smp(a.time), smp(a.duration), smp(a.playStart),
+        a.fadeInTime and (" in:" .. smp(a.fadeInTime)) or "", a.fadeOutTime and (" out:" .. smp(a.fadeOutTime)) or "")
+    end
+    if e.tag == "File" then track[#track] = e.attrs.path .. track[#track] end
+  end
+  for i = 1, #rpp do T.eq(table.concat(dp[i], " | "), table.concat(rpp[i], " | "), "DAWproject = RPP") end
+  T.eq(#dp, #rpp)
+  for i = 1, #rpp do rpp[i] = table.concat(rpp[i], " | ") end
+  return rpp
+end
+
+-- The stem around a switch at `at` crossfaded over [at - h, at + h) from
+-- take files a and b (their frames at the same timeline positions, since
+-- both start at 0 unless a start is given), hard outside.
+local function check_switch(stem, at, h, a, b, what)
+  local from, n = at - h - 3, 2 * h + 6
+  local got = core.read_frames(stem, from, n)
+  -- A take's frames at timeline [from, from + n), 0 outside its file (only
+  -- frames inside it are ever used below).
+  local function frames(t)
+    local first = from - t.start
+    local list = core.read_frames(t.path, math.max(0, first), n - math.max(0, -first))
+    local out = {}
+    for i = 1, n do out[i] = list[i - math.max(0, -first)] or 0 end
+    return out
+  end
+  local x, y = frames(a), frames(b)
+  for i = 1, n do
+    local t = from + i - 1
+    local want
+    if t < at - h then want = x[i]
+    elseif t >= at + h then want = y[i]
+    else
+      local p = (t - (at - h) + 0.5) / (2 * h) * math.pi / 2
+      want = x[i] * math.cos(p) + y[i] * math.sin(p)
+    end
+    T.near(got[i], want, 2 / 8388608, ("%s frame %d"):format(what, t))
+  end
+end
+
+T.test("a take with less audio beyond the switch shortens the crossfade, in the stems and the projects", function()
+  local s, root, dir = tight()
+  local out = root .. "/pkg"
+  assert(s:export{ to = out })
+  local items = project_items(out)
+  -- Gtr: T1 has 100 frames after the Intro (h = 100); the Verse and the
+  -- Chorus are one stretch of T2, no switch, no fade.
+  T.eq(items[1], "audio/Gtr_T01.wav@0+96100/0 out:200 | audio/Gtr_T02.wav@95900+96100/95900 in:200 | "
+    .. "audio/Gtr_T02.wav@192000+96000/192000")
+  -- Keys: T2 starts 60 frames before the Verse (h = 60) and ends 40 after
+  -- it (h = 40).
+  T.eq(items[2], "audio/Keys_T01.wav@0+96060/0 out:120 | audio/Keys_T02.wav@95940+96100/0 in:120 out:80 | "
+    .. "audio/Keys_T01.wav@191960+96040/191960 in:80")
+  -- The stems crossfade over exactly those frames.
+  local A = dir .. "/audio/"
+  check_switch(out .. "/stems/Gtr.wav", 96000, 100, { path = A .. "Gtr_T01.wav", start = 0 },
+    { path = A .. "Gtr_T02.wav", start = 0 }, "Gtr")
+  check_switch(out .. "/stems/Keys.wav", 96000, 60, { path = A .. "Keys_T01.wav", start = 0 },
+    { path = A .. "Keys_T02.wav", start = 95940 }, "Keys in")
+  check_switch(out .. "/stems/Keys.wav", 192000, 40, { path = A .. "Keys_T02.wav", start = 95940 },
+    { path = A .. "Keys_T01.wav", start = 0 }, "Keys out")
+end)
+
+T.test("comp_crossfade_ms = 0: hard cuts in the stems and the projects, and the README says so", function()
+  local s, root, dir = tight()
+  local out = root .. "/hard"
+  assert(s:export{ to = out, comp_crossfade_ms = 0 })
+  local items = project_items(out)
+  T.eq(items[1], "audio/Gtr_T01.wav@0+96000/0 | audio/Gtr_T02.wav@96000+96000/96000 | "
+    .. "audio/Gtr_T02.wav@192000+96000/192000")
+  T.eq(items[2], "audio/Keys_T01.wav@0+96000/0 | audio/Keys_T02.wav@96000+96000/60 | "
+    .. "audio/Keys_T01.wav@192000+96000/192000")
+  T.ok(not read(out .. "/tight.RPP"):find("FADE", 1, true), "no fades in the RPP")
+  local stem = core.read_frames(out .. "/stems/Gtr.wav", 95999, 2)
+  T.eq(stem[1], core.read_frames(dir .. "/audio/Gtr_T01.wav", 95999, 1)[1], "last Intro frame: T1")
+  T.eq(stem[2], core.read_frames(dir .. "/audio/Gtr_T02.wav", 96000, 1)[1], "first Verse frame: T2")
+  T.ok(read(out .. "/README.txt"):find("Comp switches (where a track's comp hands over from one take to another)\n"
+    .. "are hard cuts, in the stems, the mix and the projects alike.\n", 1, true), "README: hard cuts")
+  -- 1 ms: 48 frames, h = 24 wherever the takes allow it.
+  out = root .. "/short"
+  assert(s:export{ to = out, comp_crossfade_ms = 1 })
+  items = project_items(out)
+  T.eq(items[2], "audio/Keys_T01.wav@0+96024/0 out:48 | audio/Keys_T02.wav@95976+96048/36 in:48 out:48 | "
+    .. "audio/Keys_T01.wav@191976+96024/191976 in:48")
+  check_switch(out .. "/stems/Keys.wav", 192000, 24, { path = dir .. "/audio/Keys_T02.wav", start = 95940 },
+    { path = dir .. "/audio/Keys_T01.wav", start = 0 }, "Keys 1 ms")
 end)
 
 T.test("a variant: its mix, stems, sections and tempo; items are the stems", function()
@@ -513,7 +729,13 @@ T.test("errors: non-empty target, inside the session, unknown variant, bad optio
   T.raises(function() S:export{ to = ROOT .. "/x", variant = "radio" } end,
     "no variant 'radio' (the session has no variants)", T.here(-1))
   T.raises(function() S:export{ to = ROOT .. "/x", bogus = 1 } end,
-    "unknown option 'bogus' (options: to, variant, force)", T.here(-1))
+    "unknown option 'bogus' (options: to, variant, force, comp_crossfade_ms)", T.here(-1))
+  T.raises(function() S:export{ to = ROOT .. "/x", comp_crossfade_ms = "10" } end,
+    "bad option 'comp_crossfade_ms' (milliseconds from 0 to 1000 expected, got string)", T.here(-1))
+  T.raises(function() S:export{ to = ROOT .. "/x", comp_crossfade_ms = 1000.5 } end,
+    "bad option 'comp_crossfade_ms' (milliseconds from 0 to 1000 expected, got 1000.5)", T.here(-1))
+  T.raises(function() S:export{ to = ROOT .. "/x", comp_crossfade_ms = -1 } end,
+    "bad option 'comp_crossfade_ms' (milliseconds from 0 to 1000 expected, got -1)", T.here(-1))
   T.raises(function() S:export{} end, "bad option 'to' (folder path expected, got nil)", T.here())
   T.raises(function() S:export("x") end, "bad argument #1 to 'export' (table of options expected, got string)",
     T.here(-1))

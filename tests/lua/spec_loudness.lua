@@ -12,23 +12,11 @@ local reel = require "reel"
 local json = require "reel.json"
 local session = require "reel.session"
 
-local function sh(cmd)
-  local ok, how, code = os.execute(cmd)
-  assert(ok, ("'%s' failed (%s %s)"):format(cmd, how, code))
-end
+local sh = T.sh
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = T.read
 
-local function write(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
+local write = T.write
 
 -- sox: a 1 kHz sine at DB dBFS (peak) for SECONDS, CH channels, 24-bit.
 local function sine(path, db, seconds, ch)

@@ -176,6 +176,53 @@ T.test("variant: sections in order, expected length, fades, tracks", function()
   near(sample(gtr, BAR + 20), 0.1, "after it")
 end)
 
+-- Gtr comped: A from take 1 (0.1 there, 0.2 in B's bar), B from take 2 (a
+-- constant -0.25 over all four bars); C and D not comped: silence.
+local function comped()
+  local s, dir = song()
+  write_wav(dir .. "/audio/Gtr_T02.wav", 1, 4 * BAR, function() return level(-0.25) end)
+  s.takes[#s.takes + 1] = { track = "Gtr", take = 2, file = "audio/Gtr_T02.wav", start = 0,
+    frames = 4 * BAR, rate = RATE, status = "kept" }
+  s:comp("Gtr", "A", 1)
+  s:comp("Gtr", "B", 2)
+  s:set_mix("Keys", { mute = true })
+  assert(s:save())
+  return s, dir
+end
+
+T.test("comp switches: crossfaded by default, hard cuts with comp_crossfade_ms = 0", function()
+  local s, dir = comped()
+  local r = assert(s:render{ stems = dir .. "/stems" })
+  local gtr, c = r.stems[1].path, math.sqrt(0.5)
+  -- 10 ms at 8 kHz = 80 frames centred on the switch at BAR: take 1 plays
+  -- on past its region (0.2, its own next bar), take 2 starts 40 frames
+  -- early (-0.25), equal power.
+  local function want(t)
+    local x = (t - (BAR - 40) + 0.5) / 80 * math.pi / 2
+    return (t < BAR and 0.1 or 0.2) * math.cos(x) - 0.25 * math.sin(x)
+  end
+  for _, t in ipairs{ BAR - 40, BAR - 20, BAR - 1, BAR, BAR + 1, BAR + 20, BAR + 39 } do
+    T.near(sample(gtr, t), want(t), 2 / FS, ("stem at %d"):format(t))
+    T.near(sample(r.out, t, 1), c * want(t), 2 / FS, ("mix at %d"):format(t))
+  end
+  near(sample(gtr, BAR - 41), 0.1, "before the crossfade")
+  near(sample(gtr, BAR + 40), -0.25, "after it")
+  near(sample(gtr, 2 * BAR - 1), -0.25, "the comp ends in silence: no fade there")
+  near(sample(gtr, 2 * BAR), 0, "silence")
+
+  r = assert(s:render{ out = dir .. "/hard.wav", stems = dir .. "/hard", comp_crossfade_ms = 0 })
+  gtr = r.stems[1].path
+  near(sample(gtr, BAR - 1), 0.1, "hard cut: take 1 to the last frame")
+  near(sample(gtr, BAR), -0.25, "hard cut: take 2 from the switch")
+  near(sample(r.out, BAR - 1, 1), 0.1 * c, "hard cut in the mix")
+  near(sample(r.out, BAR, 1), -0.25 * c)
+
+  T.raises(function() s:render{ comp_crossfade_ms = -1 } end,
+    "bad option 'comp_crossfade_ms' (milliseconds from 0 to 1000 expected, got -1)", T.here(-1))
+  T.raises(function() s:render{ comp_crossfade_ms = "10" } end,
+    "bad option 'comp_crossfade_ms' (milliseconds from 0 to 1000 expected, got string)", T.here(-1))
+end)
+
 T.test("variant with a tempo change is refused, clearly", function()
   local s, dir = song()
   s:variant("fast", function(a) a:tempo(132, "C") end)

@@ -9,18 +9,9 @@ local core = require "reel.core"
 local report = require "reel.report"
 local waveform = require "reel.waveform"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = T.read
 
-local function write(path, data)
-  local f = assert(io.open(path, "wb"))
-  f:write(data)
-  f:close()
-end
+local write = T.write
 
 local function count(text, plain)
   local n, i = 0, 1

@@ -17,25 +17,10 @@ local json = require "reel.json"
 local BAR = 48000
 local CH1 = 48000
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = T.read
 local function doc(dir) return assert(json.decode(read(dir .. "/session.json"))) end
 
--- A mono 32-bit float WAV of n frames, sample i (0-based) = fn(i).
-local function write_wav(path, n, fn)
-  local parts = {}
-  for i = 0, n - 1 do parts[#parts + 1] = string.pack("<f", fn(i)) end
-  local data = table.concat(parts)
-  local f = assert(io.open(path, "wb"))
-  f:write("RIFF", string.pack("<I4", 36 + #data), "WAVE",
-    "fmt ", string.pack("<I4I2I2I4I4I2I2", 16, 3, 1, 48000, 48000 * 4, 4, 32),
-    "data", string.pack("<I4", #data), data)
-  f:close()
-end
+local write_wav = T.write_wav
 
 local function song()
   local dir = T.tmpdir() .. "/song"

@@ -9,12 +9,7 @@ local function fast(inputs)
   return reel.device{ spec = "virtual:freewheel", inputs = inputs or { "sine:440:-6" } }
 end
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = T.read
 
 T.test("session creates the folder and audio/", function()
   local dir = T.tmpdir() .. "/a/b/song"

@@ -21,12 +21,7 @@ local json = require "reel.json"
 local CH2, CH2_LEN, BAR34 = 729600, 172800, 86400
 local SONG_END = CH2 + CH2_LEN + BAR34
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = T.read
 
 local function doc(dir) return assert(json.decode(read(dir .. "/session.json"))) end
 
@@ -48,23 +43,11 @@ local function freewheel(inputs, extra)
   return reel.device(o)
 end
 
--- Positions (0-based) of samples above 0.5 in a mono file.
-local function impulses(path)
-  local info = assert(core.sound_info(path))
-  local s = assert(core.read_frames(path, 0, info.frames))
-  local at = {}
-  for i = 1, #s do
-    if s[i] > 0.5 then at[#at + 1] = i - 1 end
-  end
-  return at, info.frames
-end
+local impulses = T.impulses
 
 local function list(t) return table.concat(t, ",") end
 
-local function sh(cmd)
-  local ok, how, code = os.execute(cmd)
-  assert(ok, ("'%s' failed (%s %s)"):format(cmd, how, code))
-end
+local sh = T.sh
 
 T.test("the song's layout is what the specs assume", function()
   local s = song()

@@ -13,19 +13,9 @@ local template = require "reel.template"
 
 local HERE = arg[0]:match("^(.*)/") or "."
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = T.read
 
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-  return path
-end
+local write = T.write
 
 -- Every line of want starting with "T" gets the file's path instead.
 local function with_path(want, path)

@@ -38,16 +38,7 @@ local function run_roll(rec, roll)
   end
 end
 
--- Positions (0-based) of samples above 0.5 in a mono file.
-local function impulses(path)
-  local info = assert(core.sound_info(path))
-  local s = assert(core.read_frames(path, 0, info.frames))
-  local at = {}
-  for i = 1, #s do
-    if s[i] > 0.5 then at[#at + 1] = i - 1 end
-  end
-  return at, info.frames
-end
+local impulses = T.impulses
 
 local function list(t) return table.concat(t, ",") end
 

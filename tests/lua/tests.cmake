@@ -1,7 +1,7 @@
 # Lua specs (tests/lua/spec_*.lua), each run by `reel run`; label lua.
 # Specs that record also carry "threaded" for the TSan build.
 foreach(spec session core json tracking sessions_tracking template play arrange routine comp export
-    render report loudness)
+    render report loudness lock)
   set(_f ${CMAKE_CURRENT_SOURCE_DIR}/lua/spec_${spec}.lua)
   if(EXISTS ${_f})
     add_test(NAME lua.${spec} COMMAND $<TARGET_FILE:reel> run ${_f})

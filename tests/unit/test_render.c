@@ -5,8 +5,10 @@
  * computes independently: the mix against a double-precision sum with the
  * pan law written out again here (within one 24-bit LSB), stems sample for
  * sample against their sources, variants by the DC level of each section,
- * crossfades by the largest sample-to-sample step at an edit, errors word
- * for word. Each test gets a fresh mkdtemp directory, removed in teardown.
+ * crossfades by the largest sample-to-sample step at an edit, comp-switch
+ * crossfades sample by sample against the equal-power formula written out
+ * here (takes of known constant levels), errors word for word. Each test
+ * gets a fresh mkdtemp directory, removed in teardown.
  *
  * Threads: single-threaded. */
 #include <setjmp.h>
@@ -596,6 +598,247 @@ static void test_fades(void **state)
     free(x);
 }
 
+/* ---- comp switches ----------------------------------------------------- */
+
+/* Takes of constant levels, exact in 24 bits and in float. */
+#define LA 0.5
+#define LB (-0.25)
+
+static int32_t fn_const(uint64_t i, unsigned ch, void *u)
+{
+    (void)i;
+    (void)ch;
+    return (int32_t)lround(*(const double *)u * 8388608.0);
+}
+
+static void write_level(const char *path, uint64_t frames, double level)
+{
+    write_take(path, RATE, 1, frames, fn_const, &level);
+}
+
+static float *read_floats(const char *path, uint64_t *frames, unsigned *channels)
+{
+    SF_INFO info;
+    memset(&info, 0, sizeof info);
+    SNDFILE *sf = sf_open(path, SFM_READ, &info);
+    assert_non_null(sf);
+    float *x = malloc((size_t)info.frames * (size_t)info.channels * sizeof *x + 4);
+    assert_non_null(x);
+    assert_int_equal(sf_readf_float(sf, x, info.frames), info.frames);
+    sf_close(sf);
+    *frames = (uint64_t)info.frames;
+    *channels = (unsigned)info.channels;
+    return x;
+}
+
+/* Renders one comp (as float) into a mix and two stems: track "St", stereo
+ * from the mono takes at unity (the mix is it alone), and "Mo", mono and
+ * muted. Every one of the five channels must be the same signal, sample
+ * for sample, whichever thread assembled it; returns it (mono). */
+static float *render_comp(void **state, const reel_render_region *regions, size_t nregions,
+                          uint64_t comp_crossfade, const reel_render_piece *pieces,
+                          size_t npieces, uint64_t crossfade, uint64_t frames)
+{
+    static unsigned serial;
+    char mix[PATH_MAX], st[PATH_MAX], mo[PATH_MAX], name[32];
+    snprintf(name, sizeof name, "mix%u.wav", serial);
+    snprintf(mix, sizeof mix, "%s", in_dir(state, name));
+    snprintf(name, sizeof name, "St%u.wav", serial);
+    snprintf(st, sizeof st, "%s", in_dir(state, name));
+    snprintf(name, sizeof name, "Mo%u.wav", serial++);
+    snprintf(mo, sizeof mo, "%s", in_dir(state, name));
+    reel_render_track tracks[2] = {
+        { "St", 2, 0.0, 0.0, 0, 0, regions, nregions, st },
+        { "Mo", 1, 0.0, 0.0, 1, 0, regions, nregions, mo },
+    };
+    reel_render_config cfg = { .rate = RATE, .format = REEL_FORMAT_WAV32F, .frames = frames,
+                               .pieces = pieces, .npieces = npieces, .crossfade = crossfade,
+                               .comp_crossfade = comp_crossfade, .tracks = tracks, .ntracks = 2,
+                               .mix_path = mix };
+    char err[REEL_ERRMSG_MAX] = "";
+    if (reel_render_run(&cfg, NULL, err) != 0)
+        fail_msg("render failed: %s", err);
+    uint64_t n[3];
+    unsigned ch[3];
+    float *m = read_floats(mix, &n[0], &ch[0]);
+    float *s = read_floats(st, &n[1], &ch[1]);
+    float *x = read_floats(mo, &n[2], &ch[2]);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(n[i], frames);
+    assert_int_equal(ch[0], 2);
+    assert_int_equal(ch[1], 2);
+    assert_int_equal(ch[2], 1);
+    for (uint64_t t = 0; t < frames; t++) {
+        if (m[2 * t] != x[t] || m[2 * t + 1] != x[t] || s[2 * t] != x[t] || s[2 * t + 1] != x[t])
+            fail_msg("frame %llu: mix %.9g %.9g, stereo stem %.9g %.9g, mono stem %.9g",
+                     (unsigned long long)t, m[2 * t], m[2 * t + 1], s[2 * t], s[2 * t + 1], x[t]);
+    }
+    free(m);
+    free(s);
+    return x;
+}
+
+/* The switch from level a to level b at sample sw with half-length h, at t. */
+static double switch_at(uint64_t t, uint64_t sw, uint64_t h, double a, double b)
+{
+    double x = ((double)(t - (sw - h)) + 0.5) / (double)(2 * h);
+    return a * cos(x * M_PI / 2.0) + b * sin(x * M_PI / 2.0);
+}
+
+/* x holds level a before sw and b from sw, crossfaded over [sw - h, sw + h)
+ * (h = 0: a hard cut), within [from, to); exact outside the zone. */
+static void expect_switch(const float *x, uint64_t from, uint64_t to, uint64_t sw, uint64_t h,
+                          double a, double b)
+{
+    for (uint64_t t = from; t < to; t++) {
+        if (t + h >= sw && t < sw + h) {
+            double want = switch_at(t, sw, h, a, b);
+            if (fabs(x[t] - want) > 1e-6)
+                fail_msg("frame %llu (switch at %llu, h %llu): %.9f, want %.9f",
+                         (unsigned long long)t, (unsigned long long)sw, (unsigned long long)h,
+                         x[t], want);
+        } else if (x[t] != (float)(t < sw ? a : b)) {
+            fail_msg("frame %llu (switch at %llu, h %llu): %.9f, want exactly %.9f",
+                     (unsigned long long)t, (unsigned long long)sw, (unsigned long long)h, x[t],
+                     t < sw ? a : b);
+        }
+    }
+}
+
+static void test_comp_crossfade(void **state)
+{
+    char pa[PATH_MAX], pb[PATH_MAX];
+    snprintf(pa, sizeof pa, "%s", in_dir(state, "Vox_T01.wav"));
+    snprintf(pb, sizeof pb, "%s", in_dir(state, "Vox_T02.wav"));
+    write_level(pa, 3000, LA);
+    write_level(pb, 3000, LB);
+    /* Both takes go on past their regions: a 100-frame crossfade, centred.
+     * B ends in silence at 2000 although its file goes on: no fade there. */
+    reel_render_region r[2] = { { pa, "Vox take 1", 0, 0, 1000 }, { pb, "Vox take 2", 1000, 1000, 1000 } };
+    float *x = render_comp(state, r, 2, 100, NULL, 0, 0, 2500);
+    expect_switch(x, 0, 2000, 1000, 50, LA, LB);
+    for (uint64_t t = 2000; t < 2500; t++)
+        assert_true(x[t] == 0.0f);
+    free(x);
+
+    /* 0: hard cuts, bit for bit. */
+    x = render_comp(state, r, 2, 0, NULL, 0, 0, 2500);
+    expect_switch(x, 0, 2000, 1000, 0, LA, LB);
+    free(x);
+
+    /* B's take has 20 frames before its region: h = 20 on both sides. */
+    r[1].offset = 20;
+    x = render_comp(state, r, 2, 100, NULL, 0, 0, 2000);
+    expect_switch(x, 0, 2000, 1000, 20, LA, LB);
+    free(x);
+
+    /* A's take ends with its region: no handle, a hard cut. */
+    char pc[PATH_MAX];
+    snprintf(pc, sizeof pc, "%s", in_dir(state, "Vox_T03.wav"));
+    write_level(pc, 1000, LA);
+    reel_render_region rc[2] = { { pc, "Vox take 3", 0, 0, 1000 }, { pb, "Vox take 2", 1000, 1000, 1000 } };
+    x = render_comp(state, rc, 2, 100, NULL, 0, 0, 2000);
+    expect_switch(x, 0, 2000, 1000, 0, LA, LB);
+    free(x);
+
+    /* Regions shorter than the crossfade: at most half the shorter one
+     * each side (A of 30 frames: h = 15). */
+    reel_render_region rs[2] = { { pa, "Vox take 1", 970, 970, 30 }, { pb, "Vox take 2", 1000, 1000, 1000 } };
+    x = render_comp(state, rs, 2, 100, NULL, 0, 0, 2000);
+    for (uint64_t t = 0; t < 970; t++)
+        assert_true(x[t] == 0.0f);
+    expect_switch(x, 970, 2000, 1000, 15, LA, LB);
+    free(x);
+
+    /* A gap between the regions: nothing is faded, on either side. */
+    reel_render_region rg[2] = { { pa, "Vox take 1", 0, 0, 1000 }, { pb, "Vox take 2", 1200, 1200, 800 } };
+    x = render_comp(state, rg, 2, 100, NULL, 0, 0, 2000);
+    for (uint64_t t = 0; t < 2000; t++) {
+        float want = t < 1000 ? (float)LA : t < 1200 ? 0.0f : (float)LB;
+        if (x[t] != want)
+            fail_msg("gap: frame %llu: %.9f, want %.9f", (unsigned long long)t, x[t], want);
+    }
+    free(x);
+}
+
+/* One stretch of one file cut into two regions is no switch, even reached
+ * by another path; the same file at another offset is one. */
+static void test_comp_same_file(void **state)
+{
+    char pa[PATH_MAX], link_path[PATH_MAX];
+    snprintf(pa, sizeof pa, "%s", in_dir(state, "Gtr_T01.wav"));
+    snprintf(link_path, sizeof link_path, "%s", in_dir(state, "Gtr_link.wav"));
+    write_take(pa, RATE, 1, 5000, fn_noise, (void *)(uintptr_t)5);
+    assert_int_equal(symlink(pa, link_path), 0);
+    reel_render_region r[2] = { { pa, "Gtr take 1", 0, 0, 1000 }, { link_path, "Gtr take 1", 1000, 1000, 1000 } };
+    float *x = render_comp(state, r, 2, 100, NULL, 0, 0, 2000);
+    for (uint64_t t = 0; t < 2000; t++) {
+        float want = (float)noise24(t, 5 * 7) / 8388608.0f;
+        if (x[t] != want)
+            fail_msg("contiguous: frame %llu: %.9f, want %.9f", (unsigned long long)t, x[t], want);
+    }
+    free(x);
+    /* Frames 3000.. of the same file from 1000 on: crossfaded with itself
+     * shifted by 2000 frames. */
+    r[1].path = pa;
+    r[1].offset = 3000;
+    x = render_comp(state, r, 2, 100, NULL, 0, 0, 2000);
+    for (uint64_t t = 900; t < 1100; t++) {
+        double a = noise24(t, 5 * 7) * LSB, b = noise24(t + 2000, 5 * 7) * LSB;
+        double want = t >= 950 && t < 1050 ? switch_at(t, 1000, 50, a, b) : t < 1000 ? a : b;
+        if (fabs(x[t] - want) > 1e-6)
+            fail_msg("same file elsewhere: frame %llu: %.9f, want %.9f", (unsigned long long)t,
+                     x[t], want);
+    }
+    free(x);
+}
+
+/* A zone cut by the render's blocks, or by variant pieces, comes out as
+ * the formula says, exactly as an uncut one; an edit crossfade over a comp
+ * zone mixes the crossfaded source. */
+static void test_comp_crossfade_blocks_and_pieces(void **state)
+{
+    const uint64_t sw = REEL_RENDER_BLOCK - 10, total = REEL_RENDER_BLOCK + 1000;
+    char pa[PATH_MAX], pb[PATH_MAX];
+    snprintf(pa, sizeof pa, "%s", in_dir(state, "Bass_T01.wav"));
+    snprintf(pb, sizeof pb, "%s", in_dir(state, "Bass_T02.wav"));
+    write_level(pa, total, LA);
+    write_level(pb, total, LB);
+    reel_render_region r[2] = { { pa, "Bass take 1", 0, 0, sw }, { pb, "Bass take 2", (int64_t)sw, sw, 1000 } };
+    /* Zone [BLOCK - 60, BLOCK + 40): 60 frames in the first block, 40 in
+     * the second. */
+    float *whole = render_comp(state, r, 2, 100, NULL, 0, 0, sw + 1000);
+    expect_switch(whole, sw - 2000, sw + 1000, sw, 50, LA, LB);
+
+    /* The same timeline in contiguous pieces, cut at 5 frames into the
+     * zone and at the switch itself: no edits, the same samples. */
+    reel_render_piece cut[] = { { 0, 0, sw - 45 }, { sw - 45, (int64_t)sw - 45, 45 },
+                                { sw, (int64_t)sw, 1000 } };
+    float *x = render_comp(state, r, 2, 100, cut, 3, 480, sw + 1000);
+    assert_memory_equal(x, whole, (size_t)(sw + 1000) * sizeof *x);
+    free(x);
+    free(whole);
+
+    /* An edit at output sw + 20 (inside the comp zone) to source 500:
+     * crossfaded over 40 frames, [sw, sw + 40), between the comp zone's
+     * audio (outgoing) and level A (incoming). */
+    reel_render_piece edit[] = { { 0, 0, sw + 20 }, { sw + 20, 500, 1000 } };
+    x = render_comp(state, r, 2, 100, edit, 2, 40, sw + 1020);
+    expect_switch(x, sw - 2000, sw, sw, 50, LA, LB);
+    for (uint64_t t = sw; t < sw + 1020; t++) {
+        double want;
+        if (t < sw + 40) {
+            double y = ((double)(t - sw) + 0.5) / 40.0;
+            want = switch_at(t, sw, 50, LA, LB) * cos(y * M_PI / 2.0) + LA * sin(y * M_PI / 2.0);
+        } else {
+            want = LA;
+        }
+        if (fabs(x[t] - want) > 1e-6)
+            fail_msg("edit: frame %llu: %.9f, want %.9f", (unsigned long long)t, x[t], want);
+    }
+    free(x);
+}
+
 /* ---- bad input --------------------------------------------------------- */
 
 static int expect_error(void **state, const char *path, uint64_t frames, char *err)
@@ -721,6 +964,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_variant_order_and_crossfade, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crossfade_no_click, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fades, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_comp_crossfade, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_comp_same_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_comp_crossfade_blocks_and_pieces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_never_replaces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_leaves_nothing, setup, teardown),

@@ -25,12 +25,10 @@ local getopt = require "reel.getopt"
 local json = require "reel.json"
 local latency = require "reel.latency"
 local calibrate = require "reel.calibrate"
+local regress = require "reel.regress"
 local core = reel.core
 
-local function usage_error(msg)
-  io.stderr:write("reel calibrate: ", msg, "\nTry 'reel --help'.\n")
-  return 2
-end
+local usage_error = getopt.usage_error("reel calibrate")
 
 local opts, rest = getopt.parse({ ... }, {
   device = { value = true }, out = { value = true }, ["in"] = { value = true },
@@ -42,30 +40,20 @@ local opts, rest = getopt.parse({ ... }, {
 if not opts then return usage_error(rest) end
 if #rest > 0 then return usage_error(("unexpected argument '%s'"):format(rest[1])) end
 
-local function integer_option(name, min, max, default)
-  local v = opts[name]
-  if v == nil then return default end
-  local n = math.tointeger(tonumber(v))
-  if not n or not v:match("^%s*%d+%s*$") or n < min or n > max then
-    return nil, ("option '--%s' expects an integer from %d to %d, got '%s'"):format(name, min, max, v)
-  end
-  return n
-end
-
 local out_ch, in_ch, rate, period, lb_latency, order, max_latency, err
-out_ch, err = integer_option("out", 1, 1024, 1)
+out_ch, err = getopt.integer(opts, "out", 1, 1024, 1)
 if err then return usage_error(err) end
-in_ch, err = integer_option("in", 1, 1024, 1)
+in_ch, err = getopt.integer(opts, "in", 1, 1024, 1)
 if err then return usage_error(err) end
-rate, err = integer_option("rate", 1000, 768000, nil)
+rate, err = getopt.integer(opts, "rate", 1000, 768000, nil)
 if err then return usage_error(err) end
-period, err = integer_option("period", 1, 65536, nil)
+period, err = getopt.integer(opts, "period", 1, 65536, nil)
 if err then return usage_error(err) end
-lb_latency, err = integer_option("loopback-latency", 1, 1 << 20, nil)
+lb_latency, err = getopt.integer(opts, "loopback-latency", 1, 1 << 20, nil)
 if err then return usage_error(err) end
-order, err = integer_option("order", calibrate.mls_min_order, calibrate.mls_max_order, 16)
+order, err = getopt.integer(opts, "order", calibrate.mls_min_order, calibrate.mls_max_order, 16)
 if err then return usage_error(err) end
-max_latency, err = integer_option("max-latency", 1, 1 << 20, nil)
+max_latency, err = getopt.integer(opts, "max-latency", 1, 1 << 20, nil)
 if err then return usage_error(err) end
 local level = -12
 if opts.level then
@@ -81,13 +69,8 @@ end
 if opts.name == "" then return usage_error("option '--name' needs a non-empty client name") end
 
 local spec = opts.device or ""
-local kind = spec:match("^([^:]*)")
-local kinds = { [""] = true, virtual = true, jack = true, alsa = true, pulse = true }
-if not kinds[kind] or (kind == "virtual" and spec ~= "virtual" and spec ~= "virtual:freewheel")
-    or (kind == "" and spec ~= "") then
-  return usage_error(("option '--device' got '%s'; expected \"\" (auto), virtual, "
-    .. "virtual:freewheel, jack, alsa[:NAME] or pulse[:NAME]"):format(spec))
-end
+local kind, kerr = getopt.device_kind(spec)
+if not kind then return usage_error(kerr) end
 -- A simulated loop is the virtual device's: asking for one chooses it.
 if (opts.loopback or lb_latency) and spec == "" then spec = "virtual" kind = "virtual" end
 if (opts.loopback or lb_latency) and kind ~= "virtual" then
@@ -214,24 +197,10 @@ local stop_at = frames + max_latency
 local rok, rerr = rec:roll{ from = 0, record = true, autostop = stop_at,
                             takes = { Loop = { take_prefix, 1 } }, description = "reel calibrate" }
 if not rok then cleanup() return failure(rerr) end
-local deadline = core.now() + 3 * stop_at / info.rate + 20
-local done, interrupted = false, false
-while not done do
-  for _, ev in ipairs(rec:poll()) do
-    if ev.type == "record_done" then done = true end
-  end
-  if not done then
-    if core.interrupted() and not interrupted then
-      interrupted = true
-      rec:stop_roll()
-    end
-    if core.now() > deadline then
-      rec:stop_roll()
-      cleanup()
-      return failure("the calibration roll did not finish in time (is the device running?)")
-    end
-    core.sleep(0.01)
-  end
+local interrupted = regress.wait_recorded(rec, core.now() + 3 * stop_at / info.rate + 20)
+if interrupted == nil then
+  cleanup()
+  return failure("the calibration roll did not finish in time (is the device running?)")
 end
 local fok, ferr = rec:finish_roll()
 if not fok then cleanup() return failure(ferr) end

@@ -13,10 +13,7 @@ local template = require "reel.template"
 
 local PROG = "reel check-template"
 
-local function usage_error(msg)
-  io.stderr:write(PROG, ": ", msg, "\nTry 'reel --help'.\n")
-  return 2
-end
+local usage_error = getopt.usage_error(PROG)
 
 local function fail(msg)
   for line in (msg .. "\n"):gmatch("([^\n]*)\n") do

@@ -41,21 +41,12 @@ if not opts then return usage_error(rest) end
 if #rest > 1 then return usage_error(("unexpected argument '%s' (only one RIG)"):format(rest[2])) end
 if rest[1] == "" then return usage_error("RIG must not be empty") end
 
-local function integer_option(name, min, max)
-  local v = opts[name]
-  if v == nil then return nil end
-  local n = v:match("^%s*%d+%s*$") and math.tointeger(tonumber(v))
-  if not n or n < min or n > max then
-    return nil, ("option '--%s' expects an integer from %d to %d, got '%s'"):format(name, min, max, v)
-  end
-  return n
-end
 local rate, period, lb_latency, err
-rate, err = integer_option("rate", 1000, 768000)
+rate, err = getopt.integer(opts, "rate", 1000, 768000)
 if err then return usage_error(err) end
-period, err = integer_option("period", 1, 65536)
+period, err = getopt.integer(opts, "period", 1, 65536)
 if err then return usage_error(err) end
-lb_latency, err = integer_option("loopback-latency", 1, 1 << 20)
+lb_latency, err = getopt.integer(opts, "loopback-latency", 1, 1 << 20)
 if err then return usage_error(err) end
 local seconds
 if opts.seconds then
@@ -72,10 +63,7 @@ if lb_latency and not opts.loopback then
 end
 
 local function bad_device(spec)
-  local kind = spec:match("^([^:]*)")
-  local kinds = { [""] = true, virtual = true, jack = true, alsa = true, pulse = true }
-  if not kinds[kind] or (kind == "virtual" and spec ~= "virtual" and spec ~= "virtual:freewheel")
-      or (kind == "" and spec ~= "") then
+  if not getopt.device_kind(spec) then
     return ("device '%s'; expected \"\" (auto), virtual, virtual:freewheel, jack, alsa[:NAME] "
       .. "or pulse[:NAME]"):format(spec)
   end

@@ -11,10 +11,7 @@ local getopt = require "reel.getopt"
 
 local PROG = "reel doc"
 
-local function usage_error(msg)
-  io.stderr:write(PROG, ": ", msg, "\nTry 'reel --help'.\n")
-  return 2
-end
+local usage_error = getopt.usage_error(PROG)
 
 local opts, rest = getopt.parse({ ... }, { check = {} })
 if not opts then return usage_error(rest) end

@@ -1,9 +1,11 @@
---- `reel export DIR --to FOLDER [--variant NAME] [--force]`: writes the
--- handoff package of a session (see reel.export): mix and stems, the take
--- files the song uses, takes/sections/markers/tempo as CSV (and takes as
--- JSON), a MIDI file with the tempo map and markers, a REAPER project and a
--- DAWproject file, and a README for the mix engineer. FOLDER must be new or
--- empty unless --force; the session folder is only read.
+--- `reel export DIR --to FOLDER [--variant NAME] [--comp-crossfade MS]
+-- [--force]`: writes the handoff package of a session (see reel.export):
+-- mix and stems, the take files the song uses, takes/sections/markers/tempo
+-- as CSV (and takes as JSON), a MIDI file with the tempo map and markers, a
+-- REAPER project and a DAWproject file, and a README for the mix engineer.
+-- Comp switches are crossfaded over MS (default 10, 0: hard cuts) in the
+-- stems, the mix and the projects alike. FOLDER must be new or empty unless
+-- --force; the session folder is only read.
 -- Returns the exit status: 0 written, 1 failed (no such session, a take
 -- file missing, FOLDER not empty, no such variant, the disk), 2 bad command
 -- line.
@@ -11,12 +13,11 @@ local reel = require "reel"
 local getopt = require "reel.getopt"
 require "reel.export"
 
-local function usage_error(msg)
-  io.stderr:write("reel export: ", msg, "\nTry 'reel --help'.\n")
-  return 2
-end
+local usage_error = getopt.usage_error("reel export")
+local failure = getopt.failure("reel export")
 
-local opts, rest = getopt.parse({ ... }, { to = { value = true }, variant = { value = true }, force = {} })
+local opts, rest = getopt.parse({ ... }, { to = { value = true }, variant = { value = true }, force = {},
+  ["comp-crossfade"] = { value = true } })
 if not opts then return usage_error(rest) end
 if #rest == 0 then return usage_error("missing DIR (the session folder)") end
 if #rest > 1 then return usage_error(("unexpected argument '%s' (only one DIR)"):format(rest[2])) end
@@ -25,23 +26,25 @@ if opts.to == "" then return usage_error("option '--to' needs a folder") end
 if opts.variant == "" then return usage_error("option '--variant' needs a variant name") end
 local dir = rest[1]
 if dir == "" then return usage_error("DIR must not be empty") end
+local comp_ms
+if opts["comp-crossfade"] then
+  comp_ms = tonumber(opts["comp-crossfade"])
+  if not comp_ms or not (comp_ms >= 0 and comp_ms <= 1000) then
+    return usage_error(("--comp-crossfade: milliseconds from 0 to 1000 expected, got '%s'")
+      :format(opts["comp-crossfade"]))
+  end
+end
 
 local s, err = reel.open(dir)
-if not s then
-  io.stderr:write("reel export: ", err, "\n")
-  return 1
-end
+if not s then return failure(err) end
 
-local ok, summary, xerr = pcall(s.export, s, { to = opts.to, variant = opts.variant, force = opts.force })
+local ok, summary, xerr = pcall(s.export, s, { to = opts.to, variant = opts.variant, force = opts.force,
+  comp_crossfade_ms = comp_ms })
 if not ok then
   -- A mistake the options carry (an unknown variant): said without Lua's position.
-  io.stderr:write("reel export: ", (tostring(summary):gsub("^[^\n]-:%d+: ", "")), "\n")
-  return 1
+  return failure((tostring(summary):gsub("^[^\n]-:%d+: ", "")))
 end
-if not summary then
-  io.stderr:write("reel export: ", xerr, "\n")
-  return 1
-end
+if not summary then return failure(xerr) end
 
 local copied, converted = 0, 0
 for _, a in ipairs(summary.audio) do

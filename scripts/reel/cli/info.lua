@@ -13,32 +13,23 @@
 local reel = require "reel"
 local getopt = require "reel.getopt"
 local json = require "reel.json"
+local util = require "reel.util"
 
-local function usage_error(msg)
-  io.stderr:write("reel info: ", msg, "\nTry 'reel --help'.\n")
-  return 2
-end
+local usage_error = getopt.usage_error("reel info")
+local failure = getopt.failure("reel info")
 
 local opts, rest = getopt.parse({ ... }, { json = {}, variant = { value = true } })
 if not opts then return usage_error(rest) end
-if #rest == 0 then return usage_error("missing DIR (the session folder)") end
-if #rest > 1 then return usage_error(("unexpected argument '%s' (only one DIR)"):format(rest[2])) end
-local dir = rest[1]
-if dir == "" then return usage_error("DIR must not be empty") end
+local dir, dir_err = getopt.operand(rest, "DIR", "the session folder")
+if not dir then return usage_error(dir_err) end
 
 local s, err = reel.open(dir)
-if not s then
-  io.stderr:write("reel info: ", err, "\n")
-  return 1
-end
+if not s then return failure(err) end
 
 local arrangement
 if opts.variant then
   local ok, a = pcall(s.arrangement, s, opts.variant)
-  if not ok then
-    io.stderr:write("reel info: ", (tostring(a):gsub("^[^\n]-:%d+: ", "")), "\n")
-    return 1
-  end
+  if not ok then return failure((tostring(a):gsub("^[^\n]-:%d+: ", ""))) end
   arrangement = a
   if opts.json then
     io.write(json.encode(a))
@@ -55,14 +46,9 @@ local map = s:tempo_map()
 local rate = map:rate()
 
 -- 75.25 -> "1:15.250"
-local function clock(seconds)
-  local m = math.floor(seconds / 60)
-  return ("%d:%06.3f"):format(m, seconds - 60 * m)
-end
+local clock = util.clock
 
-local function plural(n, word)
-  return ("%d %s%s"):format(n, word, n == 1 and "" or "s")
-end
+local plural = util.plural
 
 local function bbt(sample)
   local ok, text = pcall(map.format, map, sample)

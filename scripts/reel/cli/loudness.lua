@@ -13,7 +13,10 @@
 -- loudness yet (filed by an older reel, longer than the filing limit, or
 -- recovered) are measured and stored in session.json (written atomically;
 -- the session is read again just before, so that takes filed meanwhile are
--- kept), and every take's loudness is listed.
+-- kept), and every take's loudness is listed. Measuring a session takes its
+-- lock first (DIR/.reel.lock, see reel.session): while another reel process
+-- writes the session (records into it), the session is refused, exit 1. A
+-- session whose takes are all measured is only read.
 --
 -- --json prints one JSON array, an object per argument (`path`, the
 -- measures, `targets` = the report; or `session`, `takes`, `measured`; or
@@ -27,13 +30,11 @@ local json = require "reel.json"
 local loudness = require "reel.loudness"
 local session = require "reel.session"
 local core = require "reel.core"
+local util = require "reel.util"
 
 local PROG = "reel loudness"
 
-local function usage_error(msg)
-  io.stderr:write(PROG, ": ", msg, "\nTry 'reel --help'.\n")
-  return 2
-end
+local usage_error = getopt.usage_error(PROG)
 
 local opts, rest = getopt.parse({ ... }, { json = {}, target = { value = true },
   normalize = { value = true } })
@@ -64,10 +65,7 @@ local function signed(x)
   local s = ("%+.1f"):format(x)
   return s == "-0.0" and "+0.0" or s
 end
-local function clock(seconds)
-  local m = math.floor(seconds / 60)
-  return ("%d:%06.3f"):format(m, seconds - 60 * m)
-end
+local clock = util.clock
 
 local failed = false
 local results = json.array{}
@@ -151,6 +149,19 @@ local function do_session(dir)
   end
   local found = {}   -- "track\0take" -> loudness fields
   local measured = 0
+  -- What is measured is saved: the session's lock before measuring (refused
+  -- while another reel process writes the session; nothing is measured).
+  for _, t in ipairs(s.takes) do
+    if t.loudness == nil then
+      local ok, lerr = s:lock()
+      if not ok then
+        complain(lerr)
+        results[#results + 1] = { session = dir, error = lerr }
+        return
+      end
+      break
+    end
+  end
   for _, t in ipairs(s.takes) do
     if t.loudness == nil then
       local path = t.file:sub(1, 1) == "/" and t.file or (dir .. "/" .. t.file)
@@ -170,6 +181,7 @@ local function do_session(dir)
       results[#results + 1] = { session = dir, error = ferr }
       return
     end
+    fresh:lock()      -- shares the lock s holds (this process's), before s goes
     s = fresh
     for _, t in ipairs(s.takes) do
       local l = found[t.track .. "\0" .. t.take]

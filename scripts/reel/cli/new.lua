@@ -8,20 +8,16 @@ local reel = require "reel"
 local getopt = require "reel.getopt"
 local session = require "reel.session"
 
-local function usage_error(msg)
-  io.stderr:write("reel new: ", msg, "\nTry 'reel --help'.\n")
-  return 2
-end
+local usage_error = getopt.usage_error("reel new")
+local failure = getopt.failure("reel new")
 
 local opts, rest = getopt.parse({ ... }, {
   template = { value = true }, name = { value = true }, rate = { value = true },
   tempo = { value = true }, meter = { value = true }, format = { value = true },
 })
 if not opts then return usage_error(rest) end
-if #rest == 0 then return usage_error("missing DIR (the session folder to create)") end
-if #rest > 1 then return usage_error(("unexpected argument '%s' (only one DIR)"):format(rest[2])) end
-local dir = rest[1]
-if dir == "" then return usage_error("DIR must not be empty") end
+local dir, dir_err = getopt.operand(rest, "DIR", "the session folder to create")
+if not dir then return usage_error(dir_err) end
 
 local options = { template = opts.template }
 if opts.template == "" then return usage_error("option '--template' needs a template name or path") end
@@ -60,10 +56,7 @@ if opts.format then
 end
 
 local s, err = reel.new(dir, options)
-if not s then
-  io.stderr:write("reel new: ", err, "\n")
-  return 1
-end
+if not s then return failure(err) end
 
 local seg = s:tempo()[1]
 print(("Created session '%s' in %s: %d Hz, %s, %s bpm %s")

@@ -8,7 +8,7 @@
 -- stderr with the timeline position (exit status 1): the disk full or failing
 -- (the writer's message, naming the file), the device lost (the JACK server
 -- went away), or the disk too slow. Short overruns (the writer more than a
--- ring, 5 s, behind) are counted, filled with silence at their positions and
+-- ring, 5 s or --ring-seconds, behind) are counted, filled with silence at their positions and
 -- listed in the summary; the take goes on. "The disk cannot keep up" is the
 -- rule --max-lost sets: once more than that much audio (default 1 s) has been
 -- lost to overruns on a track, the take stops there.
@@ -34,10 +34,8 @@ local DEFAULT_MAX_LOST = 1
 -- Overruns listed one by one in the summary, per take.
 local GAPS_LISTED = 8
 
-local function usage_error(msg)
-  io.stderr:write("reel record: ", msg, "\nTry 'reel --help'.\n")
-  return 2
-end
+local usage_error = getopt.usage_error("reel record")
+local failure = getopt.failure("reel record")
 
 local opts, rest = getopt.parse({ ... }, {
   device = { value = true }, input = { value = true, list = true },
@@ -47,22 +45,12 @@ local opts, rest = getopt.parse({ ... }, {
   ["min-free"] = { value = true }, status = { value = true },
   ["status-interval"] = { value = true }, ["start-at"] = { value = true },
   ["stop-at"] = { value = true }, ["max-lost"] = { value = true },
+  ["ring-seconds"] = { value = true },
 })
 if not opts then return usage_error(rest) end
 if #rest == 0 then return usage_error("missing DIR (the session folder to record into)") end
 if #rest > 1 then return usage_error(("unexpected argument '%s' (only one DIR)"):format(rest[2])) end
 local dir = rest[1]
-
--- Numeric options: the whole text must be a number in range.
-local function integer_option(name, min, max)
-  local v = opts[name]
-  if v == nil then return nil end
-  local n = math.tointeger(tonumber(v))
-  if not n or not v:match("^%s*%d+%s*$") or n < min or n > max then
-    return nil, ("option '--%s' expects an integer from %d to %d, got '%s'"):format(name, min, max, v)
-  end
-  return n
-end
 
 local seconds
 if opts.seconds then
@@ -80,12 +68,23 @@ if opts["max-lost"] then
       :format(opts["max-lost"]))
   end
 end
+-- The ring is what carries a disk stall: every track keeps this much audio
+-- in memory (rounded up to a power of two of frames), so it is also what a
+-- track costs in RAM.
+local ring_seconds
+if opts["ring-seconds"] then
+  ring_seconds = tonumber(opts["ring-seconds"])
+  if not ring_seconds or not (ring_seconds >= 1 and ring_seconds <= 600) then
+    return usage_error(("option '--ring-seconds' expects seconds from 1 to 600, got '%s'")
+      :format(opts["ring-seconds"]))
+  end
+end
 local channels, rate, period, err
-channels, err = integer_option("channels", 1, 1024)
+channels, err = getopt.integer(opts, "channels", 1, 1024)
 if err then return usage_error(err) end
-rate, err = integer_option("rate", 1000, 768000)
+rate, err = getopt.integer(opts, "rate", 1000, 768000)
 if err then return usage_error(err) end
-period, err = integer_option("period", 1, 65536)
+period, err = getopt.integer(opts, "period", 1, 65536)
 if err then return usage_error(err) end
 local format = opts.format or "wav24"
 local known = {}
@@ -97,13 +96,8 @@ end
 local spec = opts.device or ""
 -- Inputs are sources for the virtual device: asking for them chooses it.
 if opts.input and spec == "" then spec = "virtual" end
-local kind = spec:match("^([^:]*)")
-local kinds = { [""] = true, virtual = true, jack = true, alsa = true, pulse = true }
-if not kinds[kind] or (kind == "virtual" and spec ~= "virtual" and spec ~= "virtual:freewheel")
-    or (kind == "" and spec ~= "") then
-  return usage_error(("option '--device' got '%s'; expected \"\" (auto), virtual, "
-    .. "virtual:freewheel, jack, alsa[:NAME] or pulse[:NAME]"):format(spec))
-end
+local kind, kerr = getopt.device_kind(spec)
+if not kind then return usage_error(kerr) end
 if opts.name == "" then return usage_error("option '--name' needs a non-empty client name") end
 
 -- Sizes: a number with an optional binary unit (K, M, G, T; "MiB", "MB" and
@@ -173,29 +167,19 @@ end
 
 local device = reel.device{
   spec = spec, inputs = opts.input, channels = channels, rate = rate, period = period,
-  name = opts.name, no_connect = opts["no-connect"] or nil,
+  name = opts.name, no_connect = opts["no-connect"] or nil, ring_seconds = ring_seconds,
 }
 local info, derr = device:info()
-if not info then
-  io.stderr:write("reel record: ", derr, "\n")
-  return 1
-end
+if not info then return failure(derr) end
 -- A real device opens 2 channels unless told: record all it has instead.
 if not channels and info.api ~= "virtual" then
-  local all = 0
-  for _, d in ipairs(reel.devices() or {}) do
-    if d.api == info.api and (d.name == info.name or (all == 0 and d.default_input)) then
-      all = d.in_channels
-    end
-  end
+  local all = reel.device_inputs(info)
   if all > info.in_channels then
     device = reel.device{ spec = spec, channels = all, rate = rate, period = period,
-                          name = opts.name, no_connect = opts["no-connect"] or nil }
+                          name = opts.name, no_connect = opts["no-connect"] or nil,
+                          ring_seconds = ring_seconds }
     info, derr = device:info()
-    if not info then
-      io.stderr:write("reel record: ", derr, "\n")
-      return 1
-    end
+    if not info then return failure(derr) end
   end
 end
 if opts.input and info.api ~= "virtual" then
@@ -204,10 +188,7 @@ if opts.input and info.api ~= "virtual" then
 end
 
 local s, serr = reel.session(dir)
-if not s then
-  io.stderr:write("reel record: ", serr, "\n")
-  return 1
-end
+if not s then return failure(serr) end
 local names = {}
 for i = 1, info.in_channels do
   names[i] = "In" .. i
@@ -262,6 +243,10 @@ local function refuse_if_full()
 end
 local refused = refuse_if_full()
 if refused then return refused end
+-- Claimed now, not when the take starts: a session another process is
+-- writing is refused before anything is printed or waited for (--start-at).
+local locked, lerr = s:lock()
+if not locked then return failure(lerr) end
 
 -- ---------------------------------------------------------------- status line
 

@@ -15,30 +15,23 @@
 -- journal is removed.
 --
 -- Returns the exit status: 0 recovered or nothing to recover, 1 failed (not
--- a session, a broken session.json, a recording still in progress, a file
--- that cannot be opened, session.json cannot be written), 2 bad command line.
+-- a session, a broken session.json, a recording still in progress or
+-- another reel process writing the session (its lock, DIR/.reel.lock), a
+-- file that cannot be opened, session.json cannot be written), 2 bad
+-- command line.
 local reel = require "reel"
 local getopt = require "reel.getopt"
 local journal = require "reel.journal"
 local session = require "reel.session"
 local core = reel.core
 
-local function usage_error(msg)
-  io.stderr:write("reel recover: ", msg, "\nTry 'reel --help'.\n")
-  return 2
-end
-
-local function failure(msg)
-  io.stderr:write("reel recover: ", msg, "\n")
-  return 1
-end
+local usage_error = getopt.usage_error("reel recover")
+local failure = getopt.failure("reel recover")
 
 local opts, rest = getopt.parse({ ... }, {})
 if not opts then return usage_error(rest) end
-if #rest == 0 then return usage_error("missing DIR (the session folder)") end
-if #rest > 1 then return usage_error(("unexpected argument '%s' (only one DIR)"):format(rest[2])) end
-local dir = rest[1]
-if dir == "" then return usage_error("DIR must not be empty") end
+local dir, dir_err = getopt.operand(rest, "DIR", "the session folder")
+if not dir then return usage_error(dir_err) end
 
 local function join(a, b)
   if a:sub(-1) == "/" then return a .. b end
@@ -54,6 +47,13 @@ if not has_session and not has_journal then
   return failure(("%s is not a reel session (it has no %s and no %s)")
     :format(dir, session.FILE, journal.FILE))
 end
+
+-- The session's lock first: a recording in progress holds it (and so does
+-- any other writer), and nothing else writes the journal while we read it.
+-- A recording killed, even by SIGKILL, holds nothing: the kernel let go.
+-- Held (the local keeps the handle alive) until the command ends.
+local lock, lock_err = session.lock(dir)
+if not lock then return failure(lock_err) end
 
 local jdoc, jerr = journal.read(dir)
 if jerr then

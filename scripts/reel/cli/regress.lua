@@ -19,10 +19,7 @@ local core = reel.core
 
 local PROG = "reel regress"
 
-local function usage_error(msg)
-  io.stderr:write(PROG, ": ", msg, "\nTry 'reel --help'.\n")
-  return 2
-end
+local usage_error = getopt.usage_error(PROG)
 
 local function failure(msg, as_json)
   if as_json then io.write(json.encode({ ok = false, error = msg })) end
@@ -103,15 +100,6 @@ if not opts then return usage_error(rest) end
 if #rest == 0 then return usage_error("record needs FILE (the recording to write)") end
 if #rest > 1 then return usage_error(("unexpected argument '%s' (only one FILE)"):format(rest[2])) end
 
-local function integer_option(name, min, max)
-  local v = opts[name]
-  if v == nil then return nil end
-  local n = v:match("^%s*%d+%s*$") and math.tointeger(tonumber(v))
-  if not n or n < min or n > max then
-    return nil, ("option '--%s' expects an integer from %d to %d, got '%s'"):format(name, min, max, v)
-  end
-  return n
-end
 local o = { path = rest[1], stimulus = opts.stimulus, sources = opts.input,
             loopback = opts.loopback, name = opts.name, format = opts.format,
             connect = opts.connect or nil }
@@ -119,7 +107,7 @@ for _, spec in ipairs{ { "out", "output", 1, 1024 }, { "in", "input", 1, 1024 },
                        { "max-latency", "max_latency", 64, 1 << 20 },
                        { "loopback-latency", "loopback_latency", 1, 1 << 20 },
                        { "rate", "rate", 1000, 768000 }, { "period", "period", 1, 65536 } } do
-  local v, err = integer_option(spec[1], spec[3], spec[4])
+  local v, err = getopt.integer(opts, spec[1], spec[3], spec[4])
   if err then return usage_error(err) end
   o[spec[2]] = v
 end

@@ -1,8 +1,9 @@
 --- `reel render DIR [--variant NAME] [--out FILE] [--stems DIR] [--no-mix]
--- [--format F] [--crossfade MS] [--force]`: the session (or a variant of
--- it) rendered offline to a stereo mix, and with --stems one file per track
--- in that folder (`s:render`, see reel.render for the rules: what plays, the
--- pan law, solo, crossfades at variant edits). The mix goes to
+-- [--format F] [--crossfade MS] [--comp-crossfade MS] [--force]`: the
+-- session (or a variant of it) rendered offline to a stereo mix, and with
+-- --stems one file per track in that folder (`s:render`, see reel.render for
+-- the rules: what plays, the pan law, solo, crossfades at variant edits and
+-- at comp switches, 0 for hard cuts). The mix goes to
 -- DIR/renders/<name>[-<variant>].wav (.flac for flac sessions) unless --out
 -- says otherwise; --no-mix writes the stems only. Existing files are never
 -- replaced without --force. A progress bar goes to stderr when it is a
@@ -12,16 +13,16 @@
 -- Ctrl-C), 2 bad command line (also an unknown variant).
 local reel = require "reel"
 local getopt = require "reel.getopt"
+local util = require "reel.util"
 local core = reel.core
 
-local function usage_error(msg)
-  io.stderr:write("reel render: ", msg, "\nTry 'reel --help'.\n")
-  return 2
-end
+local usage_error = getopt.usage_error("reel render")
+local failure = getopt.failure("reel render")
 
 local opts, rest = getopt.parse({ ... }, {
   variant = { value = true }, out = { value = true }, stems = { value = true },
-  format = { value = true }, crossfade = { value = true }, force = {}, ["no-mix"] = {},
+  format = { value = true }, crossfade = { value = true }, ["comp-crossfade"] = { value = true },
+  force = {}, ["no-mix"] = {},
 })
 if not opts then return usage_error(rest) end
 if #rest == 0 then return usage_error("missing DIR (the session folder)") end
@@ -33,11 +34,13 @@ if opts["no-mix"] and not opts.stems then return usage_error("--no-mix needs --s
 for _, k in ipairs{ "variant", "out", "stems" } do
   if opts[k] == "" then return usage_error(("--%s must not be empty"):format(k)) end
 end
-local crossfade
-if opts.crossfade then
-  crossfade = tonumber(opts.crossfade)
-  if not crossfade or crossfade < 0 or crossfade > 1000 then
-    return usage_error(("--crossfade: milliseconds from 0 to 1000 expected, got '%s'"):format(opts.crossfade))
+local ms = {}
+for _, k in ipairs{ "crossfade", "comp-crossfade" } do
+  if opts[k] then
+    ms[k] = tonumber(opts[k])
+    if not ms[k] or ms[k] < 0 or ms[k] > 1000 then
+      return usage_error(("--%s: milliseconds from 0 to 1000 expected, got '%s'"):format(k, opts[k]))
+    end
   end
 end
 if opts.format then
@@ -49,10 +52,7 @@ if opts.format then
 end
 
 local s, err = reel.open(dir)
-if not s then
-  io.stderr:write("reel render: ", err, "\n")
-  return 1
-end
+if not s then return failure(err) end
 if opts.variant then
   local ok, e = pcall(s.arrangement, s, opts.variant)
   if not ok then return usage_error((tostring(e):gsub("^[^\n]-:%d+: ", ""))) end
@@ -80,18 +80,13 @@ local out = opts.out
 if opts["no-mix"] then out = false end
 local r, rerr = s:render{
   variant = opts.variant, out = out, stems = opts.stems,
-  format = opts.format, crossfade_ms = crossfade, force = opts.force or false, progress = progress,
+  format = opts.format, crossfade_ms = ms.crossfade, comp_crossfade_ms = ms["comp-crossfade"],
+  force = opts.force or false, progress = progress,
 }
 if tty then io.stderr:write("\r\27[K") end
-if not r then
-  io.stderr:write("reel render: ", rerr, "\n")
-  return 1
-end
+if not r then return failure(rerr) end
 
-local function clock(seconds)
-  local m = math.floor(seconds / 60)
-  return ("%d:%06.3f"):format(m, seconds - 60 * m)
-end
+local clock = util.clock
 local elapsed = core.now() - started
 print(("Rendered  %s%s: %s (%d frames at %d Hz), %s, in %.2f s"):format(s.name,
   r.variant and (", variant " .. r.variant) or "", clock(r.seconds), r.frames, r.rate, r.format, elapsed))

@@ -14,20 +14,16 @@
 local reel = require "reel"
 local getopt = require "reel.getopt"
 
-local function usage_error(msg)
-  io.stderr:write("reel report: ", msg, "\nTry 'reel --help'.\n")
-  return 2
-end
+local usage_error = getopt.usage_error("reel report")
+local failure = getopt.failure("reel report")
 
 local opts, rest = getopt.parse({ ... }, {
   out = { value = true }, width = { value = true }, height = { value = true },
   stems = {}, ["no-measure"] = {}, ["no-mix"] = {}, ["latest-mix"] = {},
 })
 if not opts then return usage_error(rest) end
-if #rest == 0 then return usage_error("missing DIR (the session folder)") end
-if #rest > 1 then return usage_error(("unexpected argument '%s' (only one DIR)"):format(rest[2])) end
-local dir = rest[1]
-if dir == "" then return usage_error("DIR must not be empty") end
+local dir, dir_err = getopt.operand(rest, "DIR", "the session folder")
+if not dir then return usage_error(dir_err) end
 if opts.out == "" then return usage_error("--out must not be empty") end
 if opts["no-mix"] and opts["latest-mix"] then
   return usage_error("--no-mix and --latest-mix exclude each other")
@@ -48,10 +44,7 @@ local height, herr = size("height", 4096)
 if herr then return usage_error(herr) end
 
 local s, err = reel.open(dir)
-if not s then
-  io.stderr:write("reel report: ", err, "\n")
-  return 1
-end
+if not s then return failure(err) end
 
 local mix
 if opts["no-mix"] then mix = false elseif opts["latest-mix"] then mix = "latest" end
@@ -59,10 +52,7 @@ local out, facts = s:report{
   out = opts.out, width = width, height = height, stems = opts.stems or nil,
   measure = not opts["no-measure"], mix = mix,
 }
-if not out then
-  io.stderr:write("reel report: ", facts, "\n")
-  return 1
-end
+if not out then return failure(facts) end
 print(("%s: %d take%s, %d measured for the report; mix: %s"):format(out, facts.takes,
   facts.takes == 1 and "" or "s", facts.measured, facts.mix_note))
 return 0

@@ -9,15 +9,8 @@
 local reel = require "reel"
 local getopt = require "reel.getopt"
 
-local function usage_error(msg)
-  io.stderr:write("reel take: ", msg, "\nTry 'reel --help'.\n")
-  return 2
-end
-
-local function failure(msg)
-  io.stderr:write("reel take: ", msg, "\n")
-  return 1
-end
+local usage_error = getopt.usage_error("reel take")
+local failure = getopt.failure("reel take")
 
 local opts, rest = getopt.parse({ ... }, {
   track = { value = true, list = true }, from = { value = true }, to = { value = true },
@@ -29,10 +22,8 @@ local opts, rest = getopt.parse({ ... }, {
   ["loopback-latency"] = { value = true },
 })
 if not opts then return usage_error(rest) end
-if #rest == 0 then return usage_error("missing DIR (the session folder to record into)") end
-if #rest > 1 then return usage_error(("unexpected argument '%s' (only one DIR)"):format(rest[2])) end
-local dir = rest[1]
-if dir == "" then return usage_error("DIR must not be empty") end
+local dir, dir_err = getopt.operand(rest, "DIR", "the session folder to record into")
+if not dir then return usage_error(dir_err) end
 
 -- Whole numbers in range; the whole text must be the number.
 local function integer_option(name, min, max)
@@ -112,13 +103,8 @@ end
 -- The device, as for `reel record`.
 local spec = opts.device or ""
 if (opts.input or opts.loopback) and spec == "" then spec = "virtual" end
-local kind = spec:match("^([^:]*)")
-local kinds = { [""] = true, virtual = true, jack = true, alsa = true, pulse = true }
-if not kinds[kind] or (kind == "virtual" and spec ~= "virtual" and spec ~= "virtual:freewheel")
-    or (kind == "" and spec ~= "") then
-  return usage_error(("option '--device' got '%s'; expected \"\" (auto), virtual, "
-    .. "virtual:freewheel, jack, alsa[:NAME] or pulse[:NAME]"):format(spec))
-end
+local kind, kerr = getopt.device_kind(spec)
+if not kind then return usage_error(kerr) end
 if (opts.input or opts.loopback) and kind ~= "virtual" then
   return usage_error(("options '--input' and '--loopback' are for the virtual device (got --device %s)")
     :format(spec))
@@ -136,6 +122,9 @@ record.device = reel.device{ spec = spec, inputs = opts.input, loopback = opts.l
 
 local s, serr = reel.open(dir)
 if not s then return failure(serr) end
+-- Claimed before any device opens or anything is printed; see reel record.
+local locked, lerr = s:lock()
+if not locked then return failure(lerr) end
 if #s.tracks == 0 and not record.play_only then
   return failure(("%s has no tracks (make the session with 'reel new --template', or record "
     .. "into it once with 'reel record')"):format(dir))

@@ -10,10 +10,8 @@
 local getopt = require "reel.getopt"
 local waveform = require "reel.waveform"
 
-local function usage_error(msg)
-  io.stderr:write("reel waveform: ", msg, "\nTry 'reel --help'.\n")
-  return 2
-end
+local usage_error = getopt.usage_error("reel waveform")
+local failure = getopt.failure("reel waveform")
 
 local opts, rest = getopt.parse({ ... }, {
   out = { value = true }, width = { value = true }, height = { value = true },
@@ -45,10 +43,7 @@ if opts["clip-level"] then
 end
 
 local info, err = waveform.write(rest[1], opts.out, wopts)
-if not info then
-  io.stderr:write("reel waveform: ", err, "\n")
-  return 1
-end
+if not info then return failure(err) end
 print(("%s: %d frames, %d channel%s at %d Hz, peak %s dBFS, %d clipped -> %s (%dx%d)"):format(
   rest[1], info.frames, info.channels, info.channels == 1 and "" or "s", info.rate,
   info.peak_db and ("%.1f"):format(info.peak_db) or "-inf", info.clipped, opts.out,
