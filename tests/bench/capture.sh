@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/bench/capture.sh [--quick] [--reclaim-stale-jack]
+# tests/bench/capture.sh [--quick] [--marginal] [--reclaim-stale-jack]
 #
 # How many tracks reel records with zero overruns, at 48 kHz and 96 kHz:
 #   1. on the virtual device in freewheel (as fast as the disk writer allows;
@@ -11,6 +11,10 @@
 # SECONDS*RATE frames; reel's JACK rows also give its CPU and peak RSS as a
 # ratio of jack_capture's on the same rate and channel count, and the report
 # ends with one met / not met line per pair for the goal of at most half.
+# --marginal also records every JACK pair a second time, for BENCH_LONG_SECONDS
+# (default 3 x SECONDS), and splits each tool's CPU into a fixed part (start-up
+# and shut-down) and a cost per second of audio, beside what writing the same
+# bytes into the page cache costs (dd, 96 KiB writes): the steady-state ratio.
 # Not part of the pass/fail suite; see tests/bench/README.md.
 #
 # Takes are written to a temporary directory on disk (default under /var/tmp,
@@ -27,13 +31,16 @@
 #                         limit; quick: 16 64 256)
 #   BENCH_RATES="48000 96000"  BENCH_SECONDS=10 (quick 3)  BENCH_PERIOD=1024
 #   BENCH_SKIP_JACK=1 / BENCH_SKIP_VIRTUAL=1   run only one half
+#   BENCH_LONG_SECONDS=30 the second duration of --marginal
+#   BENCH_RING_SECONDS=S  passed to reel record as --ring-seconds (default: reel's, 5)
 set -uo pipefail
 
 usage() { sed -n '2p' "$0" | sed 's/^# /usage: /'; }
-quick=0 reclaim=0
+quick=0 reclaim=0 marginal=0
 for a in "$@"; do
     case $a in
     --quick) quick=1 ;;
+    --marginal) marginal=1 ;;
     --reclaim-stale-jack) reclaim=1 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "capture.sh: unknown option '$a'" >&2; usage >&2; exit 2 ;;
@@ -50,6 +57,8 @@ else
 fi
 rates=${BENCH_RATES:-"48000 96000"}
 period=${BENCH_PERIOD:-1024}
+ring_opt=()
+[ -z "${BENCH_RING_SECONDS:-}" ] || ring_opt=(--ring-seconds "$BENCH_RING_SECONDS")
 server=reelbench           # our private JACK server
 client=benchrec            # reel's JACK client name: must differ from the server's
                            # name (a client named like its server unlinks the
@@ -61,6 +70,9 @@ say() { printf '%s\n' "$*" >&2; }
 die() { say "capture.sh: $*"; exit 1; }
 
 [[ "$seconds" =~ ^[1-9][0-9]*$ ]] || die "BENCH_SECONDS must be a whole number of seconds"
+long_seconds=${BENCH_LONG_SECONDS:-$((3 * seconds))}
+[[ "$long_seconds" =~ ^[1-9][0-9]*$ ]] && ((long_seconds > seconds)) ||
+    die "BENCH_LONG_SECONDS must be a whole number of seconds above BENCH_SECONDS ($seconds)"
 for n in $tracks; do [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "bad BENCH_TRACKS entry '$n'"; done
 maxn=0; for n in $tracks; do ((n > maxn)) && maxn=$n; done
 # jackd2 (1.9.21) gives a driver at most 256 ports a direction (DRIVER_PORT_NUM);
@@ -116,7 +128,8 @@ tmpfs | ramfs) die "$base is on $fstype: the takes must go to disk (set BENCH_TM
 esac
 maxrate=0; for r in $rates; do [[ "$r" =~ ^[1-9][0-9]*$ ]] || die "bad BENCH_RATES entry '$r'"; ((r > maxrate)) && maxrate=$r; done
 # The largest run's takes (float, 4 bytes a sample) plus a margin, twice over.
-need_mb=$(( 2 * maxn * maxrate * seconds * 4 / 1000000 + 500 ))
+longest=$seconds; ((marginal)) && longest=$long_seconds
+need_mb=$(( 2 * maxn * maxrate * longest * 4 / 1000000 + 500 ))
 free_mb=$(df -Pm "$base" | awk 'NR==2 {print $4}')
 ((free_mb > need_mb)) || die "$base has $free_mb MB free, the largest run needs about $need_mb MB"
 T=$(mktemp -d "$base/reel-bench.XXXXXX") || die "cannot create a directory under $base"
@@ -237,7 +250,7 @@ count_runs() {
     nr=$(wc -w <<<"$rates") nt=$(wc -w <<<"$tracks") nj=$(wc -w <<<"$jack_tracks")
     total_runs=0
     [ -n "${BENCH_SKIP_VIRTUAL:-}" ] || total_runs=$((total_runs + nr * nt))
-    [ -n "${BENCH_SKIP_JACK:-}" ] || total_runs=$((total_runs + 2 * nr * nj))
+    [ -n "${BENCH_SKIP_JACK:-}" ] || total_runs=$((total_runs + 2 * nr * nj * (1 + marginal)))
 }
 count_runs
 
@@ -250,6 +263,7 @@ row() {
     rss=$(awk -v k="$8" 'BEGIN { printf "%.1f", k/1024 }')
     rows+=("R|$1|$2|$3|$4|$5|$6|$7|$rss|$9|${10}|${11}|${12}|${13}")
     if [ "$3" = jack_capture ]; then jc_cpu["$1 $2"]=$6; jc_rss["$1 $2"]=$rss; fi
+    if [ "$3" = reel ] && [ "$4" = "jack dummy" ]; then reel_cpu["$1 $2"]=$6; fi
     say "    -> wall ${5}s cpu ${6}s rss ${rss}MiB overruns $9 xruns ${10} files ${13}"
 }
 
@@ -301,7 +315,7 @@ run_virtual() {
     progress "reel, virtual:freewheel, $rate Hz, $n tracks, $seconds s"
     measure "$T/out.txt" $((seconds * 20 + 60)) "$REEL" record --device virtual:freewheel \
         --rate "$rate" --channels "$n" "${inputs[@]}" --seconds "$seconds" --format wav32f \
-        --no-loudness "$dir"
+        --no-loudness "${ring_opt[@]}" "$dir"
     local rc=$M_RC wall=$M_WALL cpu=$M_CPU rss=$M_RSS files xrt syncs
     parse_reel "$T/out.txt"
     files=$(check_files "$dir/audio" "$n" 1 $((seconds * rate)))
@@ -411,20 +425,54 @@ stop_server() {
     jackd_pid=""
 }
 
+# --marginal: the second run's CPU per tool, rate and N ("-" when it failed).
+declare -A long_cpu reel_cpu page_cpu
+long_result() { # TOOL RATE N CPU RSSKIB FILES OVERRUNS
+    local ok=0
+    [ "$6" = ok ] && (($7 == 0)) && ok=1
+    ((ok)) && long_cpu["$1 $2 $3"]=$4 || long_cpu["$1 $2 $3"]=-
+    say "    -> ($long_seconds s) cpu ${4}s overruns $7 files $6"
+}
+
+# page_cache_cpu BYTES: CPU seconds (user+sys) dd takes to write BYTES into a
+# file on the takes' disk in 96 KiB writes, without syncing: what copying the
+# same audio into the page cache costs any recorder.
+page_cache_cpu() {
+    local tf=$T/dd-time.txt count=$(( ($1 + 98303) / 98304 )) u s
+    if [ -n "$gnutime" ]; then
+        "$gnutime" -o "$tf" -f '%U %S' dd if=/dev/zero of="$T/dd.bin" bs=96k count="$count" status=none
+        read -r u s < <(tail -n 1 "$tf")
+        awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u+s }'
+    else
+        read_child_cpu; u=$CHILD_CPU
+        dd if=/dev/zero of="$T/dd.bin" bs=96k count="$count" status=none
+        read_child_cpu; awk -v a="$u" -v b="$CHILD_CPU" 'BEGIN { printf "%.2f", b-a }'
+    fi
+    rm -f -- "$T/dd.bin"
+    sync -f "$T" 2>/dev/null || sync
+}
+
+# run_jack_reel RATE N [SECONDS]: with SECONDS (--marginal's second run) the
+# figures go to long_cpu/long_ok instead of the table.
 run_jack_reel() {
-    local rate=$1 n=$2 dir=$T/jr key="jack $1 reel" s0 s1 srv files syncs
-    progress "reel, jack dummy, $rate Hz, $n tracks, $seconds s"
+    local rate=$1 n=$2 secs=${3:-$seconds} dir=$T/jr key="jack $1 reel" s0 s1 srv files syncs
+    progress "reel, jack dummy, $rate Hz, $n tracks, $secs s"
     s0=$(proc_cpu "$jackd_pid")
-    measure "$T/out.txt" $((seconds * 3 + 60)) "$REEL" record --device jack --channels "$n" \
-        --seconds "$seconds" --format wav32f --no-loudness --name "$client" "$dir"
+    measure "$T/out.txt" $((secs * 3 + 60)) "$REEL" record --device jack --channels "$n" \
+        --seconds "$secs" --format wav32f --no-loudness "${ring_opt[@]}" --name "$client" "$dir"
     local rc=$M_RC wall=$M_WALL cpu=$M_CPU rss=$M_RSS
     s1=$(proc_cpu "$jackd_pid")
     srv=$(awk -v a="$s0" -v b="$s1" -v hz="$hz" 'BEGIN { printf "%.2f", (b-a)/hz }')
     parse_reel "$T/out.txt"
-    files=$(check_files "$dir/audio" "$n" 1 $((seconds * rate)))
+    files=$(check_files "$dir/audio" "$n" 1 $((secs * rate)))
     syncs=$(timed_sync "$dir")
     ((rc == 0)) || { files="rc=$rc"; say "$(tail -n 8 "$T/out.txt")"; }
     ((P_FILES == n)) || [ "$files" != ok ] || files="NO:summary"
+    if [ -n "${3:-}" ]; then
+        long_result reel "$rate" "$n" "$cpu" "$rss" "$files" "$P_OVR"
+        rm -rf -- "$dir"
+        return 0
+    fi
     row "$rate" "$n" reel "jack dummy" "$wall" "$cpu" - "$rss" "$P_OVR" "$P_XR" "$srv" "$syncs" "$files"
     local ok=0; [ "$files" = ok ] && ((P_OVR == 0)) && ok=1
     record_result "$key" "$n" $ok "$P_XR"
@@ -433,11 +481,11 @@ run_jack_reel() {
 }
 
 run_jack_capture() {
-    local rate=$1 n=$2 f=$T/jc-$1-$2.wav key="jack $1 jack_capture" s0 s1 srv files syncs ovr xr i
-    progress "jack_capture, jack dummy, $rate Hz, $n channels, $seconds s"
+    local rate=$1 n=$2 secs=${3:-$seconds} f=$T/jc-$1-$2.wav key="jack $1 jack_capture" s0 s1 srv files syncs ovr xr i
+    progress "jack_capture, jack dummy, $rate Hz, $n channels, $secs s"
     s0=$(proc_cpu "$jackd_pid")
     # -c N with the pattern connects system:capture_1..N; -Hc reports xruns.
-    measure "$T/out.txt" $((seconds * 3 + 60)) jack_capture -d "$seconds" -c "$n" \
+    measure "$T/out.txt" $((secs * 3 + 60)) jack_capture -d "$secs" -c "$n" \
         -p 'system:capture*' -f wav -dc -ns -Hc "$T/hook.sh" "$f"
     local rc=$M_RC wall=$M_WALL cpu=$M_CPU rss=$M_RSS
     s1=$(proc_cpu "$jackd_pid")
@@ -452,9 +500,14 @@ run_jack_capture() {
     done
     xr=${xr:-?}
     mkdir -p "$T/jc"; [ -f "$f" ] && mv "$f" "$T/jc/"
-    files=$(check_files "$T/jc" 1 "$n" $((seconds * rate)))
+    files=$(check_files "$T/jc" 1 "$n" $((secs * rate)))
     syncs=$(timed_sync "$T/jc")
     ((rc == 0)) || { files="rc=$rc"; say "$(tail -n 8 "$T/out.txt")"; }
+    if [ -n "${3:-}" ]; then
+        long_result jack_capture "$rate" "$n" "$cpu" "$rss" "$files" "$ovr"
+        rm -rf -- "$T/jc"
+        return 0
+    fi
     row "$rate" "$n" jack_capture "jack dummy" "$wall" "$cpu" - "$rss" "$ovr" "$xr" "$srv" "$syncs" "$files"
     local ok=0; [ "$files" = ok ] && ((ovr == 0)) && ok=1
     record_result "$key" "$n" $ok "$xr"
@@ -491,6 +544,11 @@ if [ -z "${BENCH_SKIP_JACK:-}" ]; then
             ((reel_on || jc_on)) || break
             if ((reel_on)); then run_jack_reel "$rate" "$n" || reel_on=0; fi
             if ((jc_on)); then run_jack_capture "$rate" "$n" || jc_on=0; fi
+            if ((marginal && reel_on && jc_on)); then
+                run_jack_reel "$rate" "$n" "$long_seconds"
+                run_jack_capture "$rate" "$n" "$long_seconds"
+                page_cpu["$rate $n"]=$(page_cache_cpu $((n * rate * 4 * long_seconds)))
+            fi
             if ! kill -0 "$jackd_pid" 2>/dev/null || ! jack_answers; then
                 say "capture.sh: the JACK server died or stopped answering; log:"; cat "$T/jackd.log" >&2
                 break
@@ -508,6 +566,7 @@ echo "reel capture benchmark ($( ((quick)) && echo --quick || echo full )), $sta
 echo "machine: $(nproc) cores ($cpu), $mem, $(uname -sr); takes on $fstype ($(findmnt -n -o SOURCE -T "$base" 2>/dev/null || echo "$base"))"
 echo "reel: $REEL ($("$REEL" --version 2>/dev/null | head -n 1)); jackd $(jackd --version 2>/dev/null | awk '/version/ {print $3; exit}'), jack_capture $(jack_capture --version 2>/dev/null | head -n 1)"
 echo "load average (1, 5, 15 min): $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+echo "reel's ring: ${BENCH_RING_SECONDS:-5 (default)} s per track"
 echo "each run: $seconds s of audio, wav32f; virtual inputs noise:white:-20 per track; JACK dummy period $period, silence"
 echo
 printf '%6s %6s  %-12s %-17s %7s %7s %8s %6s %8s %6s %6s %8s %6s %8s %7s  %s\n' \
@@ -549,6 +608,30 @@ if [ -z "${BENCH_SKIP_JACK:-}" ]; then
             printf "  %6s Hz %4s tracks: CPU %5.2f s vs %5.2f s, ratio %4.2f %-7s  RSS %6.1f vs %6.1f MiB, ratio %4.2f %s\n",
                 rate, n, c, jc, (jc > 0 ? c / jc : 0), (c <= jc / 2 ? "MET" : "NOT MET"),
                 m, jm, (jm > 0 ? m / jm : 0), (m <= jm / 2 ? "MET" : "NOT MET") }'
+    done
+fi
+if ((marginal)) && [ -z "${BENCH_SKIP_JACK:-}" ]; then
+    echo
+    echo "per second of audio (--marginal): each tool's CPU at $seconds s and $long_seconds s gives a fixed part"
+    echo "(start-up, shut-down) and a cost per audio second; page cache = dd writing the same bytes (96 KiB writes)"
+    printf '%6s %6s  %-12s %9s %9s %10s %12s\n' rate tracks tool "CPU ${seconds}s" "CPU ${long_seconds}s" "fixed s" "per audio s"
+    for key in "${!page_cpu[@]}"; do echo "$key"; done | sort -n -k1,1 -k2,2 | while read -r rate n; do
+        for tool in reel jack_capture; do
+            if [ $tool = reel ]; then c1=${reel_cpu["$rate $n"]:-}; else c1=${jc_cpu["$rate $n"]:-}; fi
+            c2=${long_cpu["$tool $rate $n"]:--}
+            awk -v r="$rate" -v n="$n" -v t="$tool" -v c1="$c1" -v c2="$c2" -v s1="$seconds" -v s2="$long_seconds" 'BEGIN {
+                if (c2 == "-" || c1 == "") { printf "%6s %6s  %-12s %9s %9s   (the %d s run failed)\n", r, n, t, c1, "-", s2; exit }
+                per = (c2 - c1) / (s2 - s1); fixed = c1 - per * s1
+                printf "%6s %6s  %-12s %9.2f %9.2f %10.2f %12.4f\n", r, n, t, c1, c2, fixed, per }'
+        done
+        awk -v r="$rate" -v n="$n" -v c="${page_cpu["$rate $n"]}" -v s2="$long_seconds" \
+            -v a="${reel_cpu["$rate $n"]:-}" -v b="${long_cpu["reel $rate $n"]:--}" \
+            -v x="${jc_cpu["$rate $n"]:-}" -v y="${long_cpu["jack_capture $rate $n"]:--}" -v s1="$seconds" 'BEGIN {
+            printf "%6s %6s  %-12s %9s %9.2f %10s %12.4f\n", r, n, "page cache", "-", c, "-", c / s2
+            if (b != "-" && y != "-" && a != "" && x != "") {
+                pr = (b - a) / (s2 - s1); pj = (y - x) / (s2 - s1)
+                if (pj > 0) printf "%6s %6s  per audio second, reel / jack_capture: %.2f (goal 0.50: %s)\n", r, n, pr / pj, (pr <= pj / 2 ? "met" : "not met")
+            } }'
     done
 fi
 echo
