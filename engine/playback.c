@@ -18,11 +18,17 @@
  * State guard (Dekker style, all seq_cst): read_rt increments in_rt and then
  * checks state; prepare/stop set state to ST_BUSY and then wait for in_rt to
  * reach 0. One of the two must see the other's store, so the audio thread
- * either backs off or is waited for, and never touches a ring being reset. */
+ * either backs off or is waited for, and never touches a ring being reset.
+ *
+ * Comp crossfades (playback.h) are applied by the producer as it fills a
+ * ring: fill_seq reads a region's fade zones from the file like the rest of
+ * it and weighs them by timeline position, so the consumer's work does not
+ * change. */
 #include "playback.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -34,6 +40,7 @@
 #include <sndfile.h>
 
 #include "ringbuf.h"
+#include "xfade.h"
 
 enum { ST_IDLE = 0, ST_READY, ST_BUSY };
 
@@ -53,6 +60,11 @@ struct source {
     int64_t start;    /* timeline position of the region's first frame */
     int64_t offset;   /* the file frame the region starts at */
     int64_t frames;   /* the region's length (the file's, for a whole file) */
+    int64_t file_frames;
+    /* Comp crossfade half-lengths: the source sounds over region frames
+     * [-hin, frames + hout), weighted in [-hin, hin) and
+     * [frames - hout, frames + hout). */
+    int64_t hin, hout;
     reel_ring *ring;  /* interleaved float frames in play order */
     size_t cap;       /* ring capacity in frames */
     size_t refill;    /* the reader waits for this much room, so reads stay large */
@@ -258,6 +270,7 @@ int reel_playback_add_region(reel_playback *pb, const char *path, int64_t timeli
     s->start = timeline_start;
     s->offset = file_offset;
     s->frames = frames >= 0 ? frames : file_frames - file_offset;
+    s->file_frames = file_frames;
     s->file_pos = 0;
     size_t fb = s->nch * sizeof(float);
     size_t want_frames = (size_t)(pb->rate * pb->ring_seconds);
@@ -272,6 +285,41 @@ int reel_playback_add_region(reel_playback *pb, const char *path, int64_t timeli
     s->refill = s->cap / 4 < READ_CHUNK_FRAMES ? s->cap / 4 : READ_CHUNK_FRAMES;
     pb->src[pb->n_src] = s;
     return (int)pb->n_src++;
+}
+
+int reel_playback_set_region_fades(reel_playback *pb, unsigned source, int64_t hin,
+                                   int64_t hout, char *errmsg)
+{
+    if (!idle(pb))
+        return reel_fail(errmsg, REEL_ESTATE,
+                         "playback: fades can only be set while stopped "
+                         "(call reel_playback_stop first)");
+    if (source >= pb->n_src)
+        return reel_fail(errmsg, REEL_EINVAL, "playback: no source %u", source);
+    if (hin < 0 || hout < 0)
+        return reel_fail(errmsg, REEL_EINVAL,
+                         "playback: fade lengths must not be negative (hin %lld, hout %lld)",
+                         (long long)hin, (long long)hout);
+    struct source *s = pb->src[source];
+    if (hin > s->offset)
+        return reel_fail(errmsg, REEL_EINVAL,
+                         "playback: %.400s: a fade-in of %lld frames reaches before the file's "
+                         "start (the region starts at frame %lld)",
+                         s->path, (long long)hin, (long long)s->offset);
+    int64_t after = s->file_frames - s->offset - s->frames;
+    if (hout > after)
+        return reel_fail(errmsg, REEL_EINVAL,
+                         "playback: %.400s: a fade-out of %lld frames reaches past the file's "
+                         "end (%lld frames after the region)",
+                         s->path, (long long)hout, (long long)after);
+    if (hin > s->frames - hout)
+        return reel_fail(errmsg, REEL_EINVAL,
+                         "playback: %.400s: fades of %lld + %lld frames overlap in a region of "
+                         "%lld frames",
+                         s->path, (long long)hin, (long long)hout, (long long)s->frames);
+    s->hin = hin;
+    s->hout = hout;
+    return 0;
 }
 
 int reel_playback_clear(reel_playback *pb)
@@ -338,6 +386,37 @@ static void read_file(reel_playback *pb, struct source *s, int64_t rf, float *ds
     s->file_pos = f + (int64_t)count;
 }
 
+/* The weight of engine/xfade.h: one formula for renders and playback. */
+static inline float ramp(uint64_t t, uint64_t z, uint64_t len, int rising)
+{
+    return reel_xfade_gain(t, z, len, rising);
+}
+
+static void weigh_frames(const struct source *s, float *dst, int64_t a, int64_t b, int64_t f,
+                         int64_t z, int64_t len, int rising)
+{
+    for (int64_t i = a; i < b; i++) {
+        float g = ramp((uint64_t)(i - z), 0, (uint64_t)len, rising);
+        float *x = dst + (size_t)(i - f) * s->nch;
+        for (unsigned c = 0; c < s->nch; c++)
+            x[c] = g * x[c];
+    }
+}
+
+/* Weighs region frames [f, f + n), just read into dst, by the fades. */
+static void weigh(const struct source *s, int64_t f, float *dst, size_t n)
+{
+    int64_t end = f + (int64_t)n;
+    /* Rising over [-hin, hin). */
+    int64_t b = end < s->hin ? end : s->hin;
+    if (f < b)
+        weigh_frames(s, dst, f, b, f, -s->hin, 2 * s->hin, 1);
+    /* Falling over [frames - hout, frames + hout). */
+    int64_t a = s->frames - s->hout > f ? s->frames - s->hout : f;
+    if (s->hout > 0 && a < end)
+        weigh_frames(s, dst, a, end, f, s->frames - s->hout, 2 * s->hout, 0);
+}
+
 /* Writes play order indices k, k+1, ... (count of them) into dst. */
 static void fill_seq(reel_playback *pb, struct source *s, uint64_t k, float *dst, size_t count)
 {
@@ -345,17 +424,20 @@ static void fill_seq(reel_playback *pb, struct source *s, uint64_t k, float *dst
         int64_t p = order_pos(&pb->ord, k);
         uint64_t run = order_run(&pb->ord, k);
         size_t n = run < count ? (size_t)run : count;
-        int64_t f = p - s->start;
-        if (f < 0) {
-            if ((uint64_t)-f < n)
-                n = (size_t)-f;
+        /* The source sounds over region frames [lo, hi): fades included. */
+        int64_t f = p - s->start, lo = -s->hin, hi = s->frames + s->hout;
+        if (f < lo) {
+            if ((uint64_t)(lo - f) < n)
+                n = (size_t)(lo - f);
             memset(dst, 0, n * s->nch * sizeof(float));
-        } else if (f >= s->frames) {
+        } else if (f >= hi) {
             memset(dst, 0, n * s->nch * sizeof(float));
         } else {
-            if ((uint64_t)(s->frames - f) < n)
-                n = (size_t)(s->frames - f);
+            if ((uint64_t)(hi - f) < n)
+                n = (size_t)(hi - f);
             read_file(pb, s, f, dst, n);
+            if (s->hin || s->hout)
+                weigh(s, f, dst, n);
         }
         dst += n * s->nch;
         k += n;
@@ -620,11 +702,13 @@ static void copy_out_rt(const struct source *s, const float *src, size_t n, floa
     }
 }
 
-/* Counts the frames of [p, p + n) that lie in the file: those are lost. */
+/* Counts the frames of [p, p + n) where the source sounds (its region and
+ * fades): those are lost. */
 static uint64_t note_lost_rt(reel_playback *pb, struct source *s, int64_t p, uint64_t n)
 {
-    int64_t lo = p > s->start ? p : s->start;
-    int64_t hi_p = p + (int64_t)n, hi_f = s->start + s->frames;
+    int64_t lo_f = s->start - s->hin;
+    int64_t lo = p > lo_f ? p : lo_f;
+    int64_t hi_p = p + (int64_t)n, hi_f = s->start + s->frames + s->hout;
     int64_t hi = hi_p < hi_f ? hi_p : hi_f;
     if (hi <= lo) {
         s->in_underrun = 0;

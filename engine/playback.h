@@ -16,6 +16,19 @@
  * outside the file, so a loop that crosses the end of a file plays the file's
  * tail and then silence up to loop_end on every pass.
  *
+ * Comp crossfades. A region with fades (reel_playback_set_region_fades)
+ * sounds on hin frames before its start and hout frames past its end, read
+ * from its file's frames around the region, weighted as render.h's comp
+ * switches are: rising over the 2*hin frames [start - hin, start + hin),
+ * falling over [end - hout, end + hout), the same equal-power quarter waves
+ * computed the same way (render.c's ramp(), in double, then float times the
+ * file's float sample). Two regions that meet at a switch with the same h
+ * (the outgoing one's hout, the incoming one's hin) thus add up, in the
+ * audio thread's sum of the sources, to the render's crossfade. The weights
+ * depend on the timeline position only, so loops and locates through a zone
+ * give the same samples at each position. The reader does the weighting;
+ * the audio thread does no more than for any other source.
+ *
  * Alignment. The audio thread names the positions it wants. When they are the
  * next ones in the play order the frames come from the ring. When the ring
  * runs short (disk too slow) the missing frames are silence, the call still
@@ -25,7 +38,8 @@
  * the play order reaches later (ahead, or after a loop wrap) is skipped to;
  * one it never reaches gives silence and leaves the expected position as it
  * was. Lost frames are counted only where the source has sound (inside its
- * file range): silence standing in for silence is no loss.
+ * file range, or its region and fades): silence standing in for silence is
+ * no loss.
  *
  * Threads:
  *  - control thread: create, destroy, add, clear, prepare, stop, statistics.
@@ -85,6 +99,25 @@ int reel_playback_add(reel_playback *pb, const char *path, int64_t timeline_star
  * only while idle. */
 int reel_playback_add_region(reel_playback *pb, const char *path, int64_t timeline_start,
                              int64_t file_offset, int64_t frames, char *errmsg);
+
+/* Gives source `source` (a region) comp crossfades of half-lengths hin at
+ * its start and hout at its end (see Comp crossfades above; 0: a hard edge,
+ * as added). The frames they read must exist in the file: hin at most the
+ * region's file offset, hout at most the file's frames after the region,
+ * and the two zones must not overlap (hin + hout at most the region's
+ * length). Returns 0 or:
+ *   REEL_EINVAL  "playback: no source 7",
+ *                "playback: fade lengths must not be negative (hin -1, hout 0)",
+ *                "playback: PATH: a fade-in of H frames reaches before the file's
+ *                 start (the region starts at frame O)",
+ *                "playback: PATH: a fade-out of H frames reaches past the file's
+ *                 end (N frames after the region)",
+ *                "playback: PATH: fades of H1 + H2 frames overlap in a region of
+ *                 F frames"
+ *   REEL_ESTATE  while prepared.
+ * Control thread, only while idle. */
+int reel_playback_set_region_fades(reel_playback *pb, unsigned source, int64_t hin,
+                                   int64_t hout, char *errmsg);
 
 /* Removes all sources. REEL_ESTATE while prepared. Control thread. */
 int reel_playback_clear(reel_playback *pb);

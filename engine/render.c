@@ -49,6 +49,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "xfade.h"
+
 /* A take file read through libsndfile's virtual I/O with a large buffer of
  * our own: libsndfile reads PCM in chunks of a few KiB, which for a mix of
  * many tracks costs more in read(2) calls than the conversion itself. */
@@ -546,13 +548,10 @@ static size_t first_region_after(const reel_render_track *t, int64_t s)
     return lo;
 }
 
-/* Equal-power crossfade weight at frame t of a zone [z, z + len) (output
- * frames for edits, source frames for comp switches): rising (sin) into
- * the zone's second side or falling (cos) out of its first. */
-static float ramp(uint64_t t, uint64_t z, uint64_t len, int rising)
+/* The weight of engine/xfade.h: one formula for renders and playback. */
+static inline float ramp(uint64_t t, uint64_t z, uint64_t len, int rising)
 {
-    double x = ((double)(t - z) + 0.5) / (double)len;
-    return (float)(rising ? sin(x * M_PI / 2.0) : cos(x * M_PI / 2.0));
+    return reel_xfade_gain(t, z, len, rising);
 }
 
 /* Source frames [a, b) of region ri's side of the comp crossfade around

@@ -225,9 +225,14 @@ static int t_set_tempo(lua_State *L)
     return ok_or_fail(L, reel_tempo_set(reel_recorder_tempo(r), bar, bpm, num, den, err), err);
 }
 
-/* rec:add_source(path, start[, gain_db[, pan[, offset, frames]]]) -> index
- * (1-based) | nil, msg. With offset and frames, only that region of the file
- * plays (its frame `offset` at `start`): a comped section of a take. */
+/* rec:add_source(path, start[, gain_db[, pan[, offset, frames[, hin, hout]]]])
+ * -> index (1-based) | nil, msg. With offset and frames, only that region of
+ * the file plays (its frame `offset` at `start`): a comped section of a take.
+ * hin and hout are its comp crossfades' half-lengths at its start and end
+ * (reel_playback_set_region_fades; default 0, a hard edge): it then plays
+ * on into the file's frames around it, weighted as the render crossfades a
+ * comp switch. Fades the file cannot give return nil, msg after the source
+ * was added without them (a roll gives up then). */
 static int t_add_source(lua_State *L)
 {
     reel_recorder *r = rec_of(L);
@@ -241,10 +246,20 @@ static int t_add_source(lua_State *L)
         frames = luaL_checkinteger(L, 7);
         luaL_argcheck(L, frames >= 0, 7, "frames must not be negative");
     }
+    lua_Integer hin = luaL_optinteger(L, 8, 0), hout = luaL_optinteger(L, 9, 0);
+    luaL_argcheck(L, hin >= 0, 8, "hin must not be negative");
+    luaL_argcheck(L, hout >= 0, 9, "hout must not be negative");
     char err[REEL_ERRMSG_MAX] = "";
     int idx = reel_recorder_add_region(r, path, start, offset, frames, gain, pan, err);
     if (idx < 0)
         return lreel_fail(L, err[0] ? err : reel_strerror(idx));
+    if (hin > 0 || hout > 0) {
+        /* add_region has stopped the playback: it is idle. */
+        int rc = reel_playback_set_region_fades(reel_recorder_playback(r), (unsigned)idx, hin,
+                                                hout, err);
+        if (rc < 0)
+            return lreel_fail(L, err[0] ? err : reel_strerror(rc));
+    }
     lua_pushinteger(L, idx + 1);
     return 1;
 }

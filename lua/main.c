@@ -177,6 +177,8 @@ static const char usage_text[] =
     "                  the session's latency, else the device's profile from\n"
     "                  reel calibrate, else what the device reports)\n"
     "  --no-playback   do not play the selected takes of the other tracks\n"
+    "  --comp-crossfade MS  crossfade at the comp switches of the tracks that\n"
+    "                  play, as reel render makes it (default 10, 0: hard cuts)\n"
     "  --play          play only: roll over the range (loop, passes, pre-roll,\n"
     "                  count-in, click) without recording anything\n"
     "  --backing FILE[@POS]  also play a sound file from POS (default 1:1);\n"

@@ -64,6 +64,7 @@ local smf = require "reel.smf"
 local rpp = require "reel.rpp"
 local dawproject = require "reel.dawproject"
 local render = require "reel.render"
+local comp_xfade = require "reel.comp_xfade"
 local util = require "reel.util"
 
 local M = {}
@@ -200,7 +201,9 @@ end
 
 --- The half-length of the comp crossfade at each switch of a track, the
 -- same h as the render's (engine/render.h, "Comp switches"), so that the
--- projects fade where the stems and the mix do.
+-- projects fade where the stems and the mix do: `reel.comp_xfade`'s
+-- `half_lengths`, the one Lua copy of the rule (overdub playback uses it
+-- too).
 --
 -- A switch is where item k ends on the very sample where item k+1 starts
 -- and the two do not continue one another in one file (another file, or
@@ -219,34 +222,12 @@ end
 -- @treturn {integer,...} h for the switch after each item (the last one's
 --   is 0)
 function M.comp_crossfades(items, crossfade)
-  local want = crossfade // 2
-  local out = {}
-  for k = 1, #items do out[k] = 0 end
-  if want <= 0 then return out end
-  local real = {}
-  local function same_file(a, b)
-    if a.source == b.source then return true end
-    for _, x in ipairs{ a, b } do
-      if real[x] == nil then real[x] = bwf.realpath(x.source) or false end
-    end
-    return real[a] and real[a] == real[b]
-  end
-  for k = 1, #items - 1 do
-    local a, b = items[k], items[k + 1]
-    if a.at + a.frames == b.at
-        and not (same_file(a, b) and b.offset == a.offset + a.frames) then
-      out[k] = math.max(0, math.min(want, a.file_frames - (a.offset + a.frames), b.offset,
-        math.min(a.frames, b.frames) // 2, b.at))
-    end
-  end
-  return out
+  return comp_xfade.half_lengths(items, crossfade)
 end
 
 -- A comp crossfade in frames, rounded as s:render rounds it (both must
 -- count the same frames).
-local function comp_frames_of(ms, rate)
-  return math.floor(ms * rate / 1000 + 0.5)
-end
+local comp_frames_of = comp_xfade.frames
 
 -- Lays the crossfades of comp_crossfades over a track's items: each side
 -- of a switch reaches h past it, into the other take's region, and fades

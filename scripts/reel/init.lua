@@ -480,6 +480,8 @@ local record_spec = {
 --   "recording" with a count-in, else "off"; never recorded except through
 --   the device's inputs), `click_level_db`, `click_outputs` ({1, 2}),
 --   `against` ("selected" default, or "none"/false: no takes play),
+--   `comp_crossfade_ms` (the crossfade at the comp switches of the tracks
+--   that play, as `s:render` makes it; default 10, 0 for hard cuts),
 --   `backing` (list of {file=, at=POS, gain_db=, pan=}), `monitor` ({Vox =
 --   true} or {Vox = {gain_db=, pan=}}; default each track's `monitor`,
 --   `gain_db`, `pan`), `monitor_outputs` ({1, 2}), `latency` (round trip in

@@ -11,7 +11,9 @@
 -- `Session:record` (reel/init.lua) comes here when it is given any of the
 -- options below; with only `seconds` (or nothing) it records a plain timed
 -- take as before. A roll plays the other tracks' regions (`Session:regions`:
--- their comps section by section, else their selected takes) and any
+-- their comps section by section, else their selected takes; comp switches
+-- crossfaded exactly as `s:render` crossfades them, over the option
+-- `comp_crossfade_ms`, default 10, 0 for hard cuts) and any
 -- backing files from disk, mixes them with the monitored inputs into the
 -- outputs, sounds the click, and records the armed inputs where the
 -- transport says, each take aligned with the playback by the round-trip
@@ -45,6 +47,8 @@ local session = require "reel.session"
 local events = require "reel.events"
 local journal = require "reel.journal"
 local util = require "reel.util"
+local comp_xfade = require "reel.comp_xfade"
+local render = require "reel.render"
 
 local Session = session.Session
 
@@ -89,7 +93,7 @@ end
 M.ROLL_OPTIONS = {
   "tracks", "from", "to", "punch", "loop", "passes", "count_in", "preroll", "click",
   "click_level_db", "click_outputs", "against", "backing", "monitor", "monitor_outputs",
-  "latency",
+  "latency", "comp_crossfade_ms",
 }
 -- Options shared with the plain timed take.
 local COMMON = { seconds = true, format = true, device = true, meter = true, description = true,
@@ -410,6 +414,12 @@ function M.plan(s, opts)
       type(against) == "string" and quote(against) or typename(against))
   end
   p.against = against
+  local xms = opts.comp_crossfade_ms
+  if xms ~= nil and (type(xms) ~= "number" or not (xms >= 0 and xms <= 1000)) then
+    misuse("bad option 'comp_crossfade_ms' (milliseconds from 0 to 1000 expected, got %s)",
+      type(xms) == "number" and ("%g"):format(xms) or typename(xms))
+  end
+  p.comp_crossfade_ms = xms or render.CROSSFADE_MS
   p.backing = {}
   if opts.backing ~= nil then
     if type(opts.backing) ~= "table" then
@@ -589,14 +599,32 @@ function M.run(s, p, ctx)
     for _, t in ipairs(s.takes) do
       if not seen[t.track] then names[#names + 1], seen[t.track] = t.track, true end
     end
+    -- Comp switches crossfade as the render's do (reel.comp_xfade, the
+    -- same h): each side plays on into its file by h, weighted by the
+    -- engine's reader, so the overdub hears what the stems will hold.
+    local xfade = comp_xfade.frames(p.comp_crossfade_ms, info.rate)
     for _, name in ipairs(names) do
       if not recording[name] then
         local tr = track_by_name(s, name) or {}
-        for _, r in ipairs(s:regions(name)) do
+        local regions = s:regions(name)
+        local hs = {}
+        if #regions > 1 and xfade > 1 then
+          local items = {}
+          for k, r in ipairs(regions) do
+            -- A file that cannot be read gets no fades here; adding it
+            -- below says what is wrong with it.
+            local si = core.sound_info(r.path)
+            items[k] = { at = r.at, offset = r.offset, frames = r.frames, source = r.path,
+                         file_frames = si and si.frames or r.offset + r.frames }
+          end
+          hs = comp_xfade.half_lengths(items, xfade)
+        end
+        for k, r in ipairs(regions) do
           -- a whole take plays its whole file, as it always did; a comped
           -- section only its region
           sources[#sources + 1] = { path = r.path, at = r.at,
             offset = r.section and r.offset or nil, frames = r.section and r.frames or nil,
+            hin = hs[k - 1] or 0, hout = hs[k] or 0,
             gain_db = tr.gain_db or 0, pan = tr.pan or 0,
             what = r.section and ("take %d of '%s' comped in '%s'"):format(r.take, name, r.section)
               or ("selected take %d of '%s'"):format(r.take, name) }
@@ -609,7 +637,8 @@ function M.run(s, p, ctx)
       what = "backing file" }
   end
   for _, src in ipairs(sources) do
-    local sok, serr = rec:add_source(src.path, src.at, src.gain_db, src.pan, src.offset, src.frames)
+    local sok, serr = rec:add_source(src.path, src.at, src.gain_db, src.pan, src.offset, src.frames,
+      src.hin, src.hout)
     if not sok then return nil, ("%s: %s"):format(src.what, serr) end
   end
 

@@ -37,6 +37,8 @@ bad "option '--punch' expects START..END" song --punch 5:1..
 bad "option '--click' must be off, always or recording, got 'loud'" song --click loud
 bad "option '--loopback' expects OUT>IN" song --loopback 1-1
 bad "option '--backing' expects FILE or FILE@POSITION" song --backing x.wav@
+bad "option '--comp-crossfade' expects milliseconds from 0 to 1000, got '-5'" song --comp-crossfade -5
+bad "option '--comp-crossfade' expects milliseconds from 0 to 1000, got 'soft'" song --comp-crossfade soft
 bad "option '--track': unknown track 'Bass' (tracks: Vox)" song --track Bass $FW
 bad "option '--punch': unknown section 'Bridge' (sections: Intro, Chorus 1, Verse, Chorus 2)" \
     song --punch Bridge $FW

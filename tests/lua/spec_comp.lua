@@ -1,6 +1,7 @@
 -- spec_comp.lua: comps (Session:comp, comp_by_rule, clear_comp, comps,
 -- regions) in reel.session: stored in session.json, checked on load, and
--- played by a roll sample for sample.
+-- played by a roll sample for sample, comp switches crossfaded exactly as
+-- the render's stems have them.
 --
 -- The song: 240 bpm 4/4 (a bar is 48000 samples); sections Verse, Chorus,
 -- Verse, Chorus of one bar each: "Verse 1" [0, 48000), "Chorus 1" [48000,
@@ -227,7 +228,28 @@ T.test("broken comps in session.json are reported word for word", function()
   T.eq(assert(reel.open(dir)):comps()[1].bar, 1)
 end)
 
-T.test("a roll plays the comp: section by section, sample for sample", function()
+-- The Gtr stem of the session as s:render writes it.
+local function gtr_stem(s, dir, name)
+  local r = assert(s:render{ out = false, stems = dir .. "/" .. name, format = "wav32f" })
+  for _, st in ipairs(r.stems) do
+    if st.track == "Gtr" then return assert(core.read_frames(st.path, 0, 4 * BAR)) end
+  end
+  error("no Gtr stem")
+end
+
+-- Frames (0-based) where got and want differ by more than tol, at most 6.
+local function differing(got, want, tol, from, to)
+  local wrong = {}
+  for i = from or 1, to or #want do
+    if not (math.abs(got[i] - want[i]) <= tol) then
+      wrong[#wrong + 1] = ("%d (%.9g, not %.9g)"):format(i - 1, got[i], want[i])
+      if #wrong > 5 then break end
+    end
+  end
+  return table.concat(wrong, ", ")
+end
+
+T.test("a roll plays the comp: section by section, switches crossfaded as the stems are", function()
   local s, dir = song()
   local function freewheel(inputs, extra)
     local o = { spec = "virtual:freewheel", inputs = inputs }
@@ -247,25 +269,69 @@ T.test("a roll plays the comp: section by section, sample for sample", function(
   assert(s:save())
   -- the rig loops output 1 back to input 1, 1000 frames later
   s.latency = { round_trip = 1000 }
-  local d = assert(s:record{ tracks = { "Dub" }, from = 0, to = "4s", meter = false,
-                             device = freewheel({ "silence" },
-                               { loopback = "1>1", loopback_latency = 1000 }) })[1]
-  T.eq(d.start, 0) T.eq(d.frames, 4 * BAR)
+  local function overdub(extra)
+    local o = { tracks = { "Dub" }, from = 0, to = "4s", meter = false,
+                device = freewheel({ "silence" }, { loopback = "1>1", loopback_latency = 1000 }) }
+    for k, v in pairs(extra or {}) do o[k] = v end
+    local d = assert(s:record(o))[1]
+    T.eq(d.start, 0) T.eq(d.frames, 4 * BAR)
+    return assert(core.read_frames(dir .. "/" .. d.file, 0, 4 * BAR))
+  end
   local a = assert(core.read_frames(dir .. "/" .. g1.file, 0, 4 * BAR))
   local b = assert(core.read_frames(dir .. "/" .. g2.file, 0, 4 * BAR))
-  local got = assert(core.read_frames(dir .. "/" .. d.file, 0, 4 * BAR))
+  local hard = {}
   local want_of = { a, b, false, a }
-  local wrong = {}
   for i = 1, 4 * BAR do
     local src = want_of[(i - 1) // BAR + 1]
-    local want = src and src[i] or 0
-    if got[i] ~= want then
-      wrong[#wrong + 1] = i - 1
-      if #wrong > 5 then break end
-    end
+    hard[i] = src and src[i] or 0
   end
-  T.eq(table.concat(wrong, ","), "", "frames that differ")
+
+  -- What the overdub heard is the rendered Gtr stem, sample for sample:
+  -- the switch at 48000 (take 1 to take 2) crossfaded over 10 ms, h = 240;
+  -- the edges next to Verse 2's silence hard.
+  local got = overdub()
+  local stem = gtr_stem(s, dir, "stems")
+  T.eq(differing(got, stem, 1e-6), "", "frames that differ from the stem")
+  T.eq(differing(got, hard, 0, 1, BAR - 240), "", "before the zone")
+  T.eq(differing(got, hard, 0, BAR + 241, 4 * BAR), "", "after the zone")
+  -- inside it, neither take alone but the equal-power sum
+  local function w(i, rising)   -- render.c's ramp at zone frame i of 480
+    local x = (i + 0.5) / 480
+    return rising and math.sin(x * math.pi / 2) or math.cos(x * math.pi / 2)
+  end
+  local off = 0
+  for i = 0, 479 do
+    local t = BAR - 240 + i + 1   -- 1-based index of frame BAR - 240 + i
+    local want = w(i, false) * a[t] + w(i, true) * b[t]
+    off = math.max(off, math.abs(got[t] - want))
+  end
+  T.ok(off < 1e-6, ("the zone is the crossfade (off by %g)"):format(off))
+  T.ok(got[BAR - 240 + 1] ~= hard[BAR - 240 + 1] and got[BAR + 240] ~= hard[BAR + 240],
+    "the zone's ends are faded, not cut")
   T.ok(math.abs(got[BAR + 100]) > 0 and math.abs(got[100]) > 0, "the comped sections sound")
+
+  -- comp_crossfade_ms = 0: hard cuts, bit for bit as the regions say
+  T.eq(differing(overdub{ comp_crossfade_ms = 0 }, hard, 0), "", "frames that differ")
+  T.raises(function() s:record{ tracks = { "Dub" }, comp_crossfade_ms = -1 } end,
+    "bad option 'comp_crossfade_ms' (milliseconds from 0 to 1000 expected, got -1)", T.here(-1))
+
+  -- Short handles cut h, as in the render: take 3 begins 30 frames before
+  -- Verse 2 (h = 30 at the switch from take 2) and ends with it (no frame
+  -- after: a hard cut into Chorus 2's take 1).
+  write_wav(dir .. "/audio/Gtr_T03.wav", BAR + 30, function(i) return (i % 3 - 1) * 0.3 end)
+  s.takes[#s.takes + 1] = { track = "Gtr", take = 3, file = "audio/Gtr_T03.wav", start = 2 * BAR - 30,
+    frames = BAR + 30, rate = 48000, status = "kept", clipped = 0, xruns = 0, overruns = 0 }
+  s.last_take.Gtr = 3
+  s:comp("Gtr", "Verse 2", 3)
+  got = overdub()
+  stem = gtr_stem(s, dir, "stems2")
+  T.eq(differing(got, stem, 1e-6), "", "frames that differ from the stem")
+  local c = assert(core.read_frames(dir .. "/audio/Gtr_T03.wav", 0, BAR + 30))
+  for i = 2 * BAR + 1, 3 * BAR do hard[i] = c[i - 2 * BAR + 30] end
+  T.eq(differing(got, hard, 0, BAR + 241, 2 * BAR - 30), "", "take 2 up to the short zone")
+  T.eq(differing(got, hard, 0, 2 * BAR + 31, 4 * BAR), "", "take 3, then take 1 after a hard cut")
+  T.ok(got[2 * BAR - 30 + 1] ~= hard[2 * BAR - 30 + 1], "the short zone is faded")
+
   -- against = "none" plays nothing
   local q = assert(s:record{ tracks = { "Dub" }, from = 0, to = "1s", against = "none", meter = false,
                              device = freewheel({ "silence" },

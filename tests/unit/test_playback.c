@@ -6,13 +6,17 @@
  * source files are written in setup with a ramp whose every sample is
  * distinct, non-zero and exactly representable, so a frame from the wrong
  * position, a shifted frame or a lost frame is always visible. One test runs
- * the audio side on its own thread against prepare calls from this one. */
+ * the audio side on its own thread against prepare calls from this one.
+ * The comp crossfade tests play two regions of two constant files (0.5 and
+ * -0.25) meeting at a switch and add the sources as the recorder's mix
+ * does, checking the sum against render.h's formula frame by frame. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <pthread.h>
 #include <sndfile.h>
 #include <stdatomic.h>
@@ -787,6 +791,277 @@ static void read_errors_are_reported_and_play_as_silence(void **state)
     assert_string_equal(err, want);
 }
 
+/* ---- comp crossfades ---------------------------------------------------- */
+
+#define XF_FILE 40000   /* frames of each constant take file */
+#define XF_SW 16384     /* the switch: prepare's first fill chunk ends there */
+#define XF_A 0.5f
+#define XF_B (-0.25f)
+
+/* render.c's ramp(): weight at timeline t of the zone [z, z + len). */
+static float xf_ramp(int64_t t, int64_t z, int64_t len, int rising)
+{
+    double x = ((double)(t - z) + 0.5) / (double)len;
+    return (float)(rising ? sin(x * M_PI / 2.0) : cos(x * M_PI / 2.0));
+}
+
+static void write_const(const char *path, int64_t frames, float v)
+{
+    SF_INFO info = {.samplerate = RATE, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT};
+    SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
+    assert_non_null(sf);
+    float *buf = malloc((size_t)frames * sizeof *buf);
+    for (int64_t i = 0; i < frames; i++)
+        buf[i] = v;
+    assert_int_equal(sf_writef_float(sf, buf, frames), frames);
+    free(buf);
+    assert_int_equal(sf_close(sf), 0);
+}
+
+/* One track of regions over the two constant files: what the sum of the
+ * sources must be at timeline p. Region k plays [at, at + frames) of file
+ * value v[k] with fades hin/hout; render.h's rule, worked out by hand. */
+struct xf_region {
+    int64_t at, frames;
+    float v;
+    int64_t hin, hout;
+};
+
+static float xf_expect(const struct xf_region *r, unsigned n, int64_t p)
+{
+    float sum = 0.0f;
+    for (unsigned k = 0; k < n; k++) {
+        int64_t a = r[k].at, e = r[k].at + r[k].frames;
+        if (p < a - r[k].hin || p >= e + r[k].hout)
+            continue;
+        float g = 1.0f;
+        if (p < a + r[k].hin)
+            g = xf_ramp(p, a - r[k].hin, 2 * r[k].hin, 1);
+        else if (p >= e - r[k].hout)
+            g = xf_ramp(p, e - r[k].hout, 2 * r[k].hout, 0);
+        sum += g * r[k].v;
+    }
+    return sum;
+}
+
+struct xf_files {
+    char a[512], b[512];
+};
+
+static void xf_make_files(struct fixture *f, struct xf_files *x)
+{
+    snprintf(x->a, sizeof x->a, "%s/Vox_T01.wav", f->dir);
+    snprintf(x->b, sizeof x->b, "%s/Vox_T02.wav", f->dir);
+    write_const(x->a, XF_FILE, XF_A);
+    write_const(x->b, XF_FILE, XF_B);
+}
+
+/* Adds region k (file a for 0.5, b for -0.25) at its offset with its fades. */
+static void xf_add(struct fixture *f, const struct xf_files *x, const struct xf_region *r,
+                   int64_t offset)
+{
+    char err[REEL_ERRMSG_MAX] = "";
+    int idx = reel_playback_add_region(f->pb, r->v == XF_A ? x->a : x->b, r->at, offset,
+                                       r->frames, err);
+    if (idx < 0)
+        fail_msg("add_region: %s", err);
+    if (reel_playback_set_region_fades(f->pb, (unsigned)idx, r->hin, r->hout, err) != 0)
+        fail_msg("set_region_fades: %s", err);
+}
+
+/* Plays all sources from pos (loop [ls, le) for `passes` passes, or
+ * straight for `frames` frames), sums them as the recorder's mix does and
+ * checks every frame: within 1e-6 of the formula inside fade zones, exactly
+ * elsewhere. Returns the frames checked inside zones. */
+static int64_t xf_play(struct fixture *f, const struct xf_region *r, unsigned nr, int64_t pos,
+                       int64_t ls, int64_t le, unsigned passes, int64_t frames)
+{
+    prepare(f, pos, ls, le);
+    unsigned ns = reel_playback_source_count(f->pb);
+    struct tport t = {pos, ls, le, 0, 0};
+    int64_t played = 0, in_zone = 0;
+    float *sum = calloc(BUF, sizeof *sum);
+    while (ls != NONE ? t.passes < passes : played < frames) {
+        unsigned n = next_span(&t, periods[t.k++ % N_PERIODS]);
+        wait_ready(f, n);
+        memset(sum, 0, n * sizeof *sum);
+        for (unsigned s = 0; s < ns; s++) {
+            assert_int_equal(reel_playback_read_rt(f->pb, s, t.pos, n, f->l, NULL), 0);
+            for (unsigned i = 0; i < n; i++)
+                sum[i] += f->l[i];
+        }
+        for (unsigned i = 0; i < n; i++) {
+            int64_t p = t.pos + (int64_t)i;
+            float want = xf_expect(r, nr, p);
+            int zone = 0;
+            for (unsigned k = 0; k < nr; k++)
+                zone |= (p >= r[k].at - r[k].hin && p < r[k].at + r[k].hin)
+                        || (p >= r[k].at + r[k].frames - r[k].hout
+                            && p < r[k].at + r[k].frames + r[k].hout);
+            if (zone ? fabsf(sum[i] - want) > 1e-6f : sum[i] != want)
+                fail_msg("pass %u frame %lld: %.9g, expected %.9g", t.passes, (long long)p,
+                         sum[i], want);
+            in_zone += zone;
+        }
+        played += n;
+        advance(&t, n);
+    }
+    free(sum);
+    assert_clean(f);
+    return in_zone;
+}
+
+static void comp_switches_crossfade_as_the_render_does(void **state)
+{
+    struct fixture *f = *state;
+    struct xf_files x;
+    xf_make_files(f, &x);
+    make(f, 1);
+    /* Take 1 (0.5) up to the switch, take 2 (-0.25) after it, h = 50: the
+     * zone [16334, 16434) straddles the end of prepare's first read. */
+    struct xf_region r[2] = {{0, XF_SW, XF_A, 0, 50}, {XF_SW, 8000, XF_B, 50, 0}};
+    xf_add(f, &x, &r[0], 2000);
+    xf_add(f, &x, &r[1], 5000);
+    assert_int_equal(reel_playback_source_frames(f->pb, 1), 8000);
+    assert_int_equal(xf_play(f, r, 2, 0, NONE, NONE, 0, 30000), 100);
+    /* The formula itself, at both ends and the middle of the zone: the
+     * first frame is nearly all take 1, the last nearly all take 2, the
+     * middle pair equal power. */
+    assert_true(fabsf(xf_expect(r, 2, XF_SW - 50) - (0.5f * cosf((float)(M_PI / 400))
+                                                     - 0.25f * sinf((float)(M_PI / 400))))
+                < 1e-6f);
+    assert_true(xf_expect(r, 2, XF_SW - 51) == XF_A && xf_expect(r, 2, XF_SW + 50) == XF_B);
+    float mid = xf_ramp(XF_SW - 1, XF_SW - 50, 100, 0);
+    assert_true(fabsf(mid - xf_ramp(XF_SW, XF_SW - 50, 100, 1)) < 1e-7f);
+
+    /* Each side alone: take 1 plays on into its file past the switch and
+     * take 2 starts 50 frames early, weighted; nothing beyond. */
+    prepare(f, XF_SW - 60, NONE, NONE);
+    wait_ready(f, 120);
+    assert_int_equal(reel_playback_read_rt(f->pb, 0, XF_SW - 60, 120, f->l, NULL), 0);
+    assert_int_equal(reel_playback_read_rt(f->pb, 1, XF_SW - 60, 120, f->r, NULL), 0);
+    for (int i = 0; i < 120; i++) {
+        int64_t p = XF_SW - 60 + i;
+        float wa = p < XF_SW - 50 ? XF_A : p < XF_SW + 50 ? XF_A * xf_ramp(p, XF_SW - 50, 100, 0)
+                                                         : 0.0f;
+        float wb = p < XF_SW - 50 ? 0.0f : p < XF_SW + 50 ? XF_B * xf_ramp(p, XF_SW - 50, 100, 1)
+                                                         : XF_B;
+        if (f->l[i] != wa || f->r[i] != wb)
+            fail_msg("frame %lld: %.9g %.9g, expected %.9g %.9g", (long long)p, f->l[i], f->r[i],
+                     wa, wb);
+    }
+    reel_playback_stop(f->pb);
+
+    /* No fades: the hard cut, bit for bit. */
+    assert_int_equal(reel_playback_clear(f->pb), 0);
+    struct xf_region hard[2] = {{0, XF_SW, XF_A, 0, 0}, {XF_SW, 8000, XF_B, 0, 0}};
+    xf_add(f, &x, &hard[0], 2000);
+    xf_add(f, &x, &hard[1], 5000);
+    assert_int_equal(xf_play(f, hard, 2, XF_SW - 3000, NONE, NONE, 0, 6000), 0);
+    assert_true(xf_expect(hard, 2, XF_SW - 1) == XF_A && xf_expect(hard, 2, XF_SW) == XF_B);
+}
+
+/* A fade zone's frames are the file's own frames around the region (the
+ * ramp file shows any shift), weighted by timeline position. */
+static void fade_zones_read_the_files_frames_around_the_region(void **state)
+{
+    struct fixture *f = *state;
+    char err[REEL_ERRMSG_MAX] = "";
+    make(f, 1);
+    /* File frames 10000 .. 29999 at 1000; fades of 100 in, 200 out. */
+    assert_int_equal(reel_playback_add_region(f->pb, f->mono, 1000, 10000, 20000, err), 0);
+    assert_int_equal(reel_playback_set_region_fades(f->pb, 0, 100, 200, err), 0);
+    prepare(f, 0, NONE, NONE);
+    int64_t pos = 0;
+    unsigned k = 0;
+    while (pos < 23000) {
+        unsigned n = periods[k++ % N_PERIODS];
+        wait_ready(f, n);
+        assert_int_equal(reel_playback_read_rt(f->pb, 0, pos, n, f->l, NULL), 0);
+        for (unsigned i = 0; i < n; i++) {
+            int64_t p = pos + i, rf = p - 1000;
+            float want = 0.0f;
+            if (rf >= -100 && rf < 100)
+                want = xf_ramp(p, 900, 200, 1) * mono_at(10000 + rf);
+            else if (rf >= 19800 && rf < 20200)
+                want = xf_ramp(p, 20800, 400, 0) * mono_at(10000 + rf);
+            else if (rf >= 0 && rf < 20000)
+                want = mono_at(10000 + rf);
+            if (fabsf(f->l[i] - want) > 1e-6f * fabsf(want) || (want == 0.0f) != (f->l[i] == 0.0f))
+                fail_msg("frame %lld: %.9g, expected %.9g", (long long)p, f->l[i], want);
+        }
+        pos += n;
+    }
+    assert_clean(f);
+}
+
+/* Loops wrapping inside a zone, or starting in one, give the same sample at
+ * each timeline position on every pass; a switch next to a gap is not
+ * faded. */
+static void loops_through_fade_zones_and_gaps(void **state)
+{
+    struct fixture *f = *state;
+    struct xf_files x;
+    xf_make_files(f, &x);
+    make(f, 1);
+    /* take 1 | take 2 | gap of 1000 | take 1 again, hard edges at the gap. */
+    struct xf_region r[3] = {{0, XF_SW, XF_A, 0, 50},
+                             {XF_SW, 8000, XF_B, 50, 0},
+                             {XF_SW + 9000, 3000, XF_A, 0, 0}};
+    xf_add(f, &x, &r[0], 2000);
+    xf_add(f, &x, &r[1], 5000);
+    xf_add(f, &x, &r[2], 100);
+    /* The wrap at 16400 falls inside the zone [16334, 16434). */
+    assert_int_equal(xf_play(f, r, 3, 15000, 16000, 16400, 3, 0), 3 * 66);
+    /* The loop starts inside the zone and crosses the gap. */
+    assert_int_equal(xf_play(f, r, 3, 16400, 16400, 26000, 2, 0), 2 * 34);
+    /* A loop of 20 frames entirely inside the zone, many passes. */
+    assert_int_equal(xf_play(f, r, 3, 16370, 16370, 16390, 40, 0), 40 * 20);
+    /* Straight across the gap: exactly -0.25, 0, 0.5, no fade. */
+    assert_int_equal(xf_play(f, r, 3, XF_SW + 7000, NONE, NONE, 0, 6000), 0);
+    assert_true(xf_expect(r, 3, XF_SW + 7999) == XF_B && xf_expect(r, 3, XF_SW + 8000) == 0.0f
+                && xf_expect(r, 3, XF_SW + 9000) == XF_A);
+}
+
+/* Fades only as long as the file has frames around the region. */
+static void fades_the_file_cannot_give_are_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct xf_files x;
+    xf_make_files(f, &x);
+    char err[REEL_ERRMSG_MAX] = "", want[REEL_ERRMSG_MAX + 600];
+    make(f, 1);
+    /* A short handle: 10 frames after take 1's region, 30 before take 2's. */
+    assert_int_equal(reel_playback_add_region(f->pb, x.a, 0, 2000, XF_FILE - 2010, err), 0);
+    assert_int_equal(reel_playback_add_region(f->pb, x.b, XF_FILE - 2010, 30, 5000, err), 1);
+    assert_int_equal(reel_playback_set_region_fades(f->pb, 0, 0, 11, err), REEL_EINVAL);
+    snprintf(want, sizeof want,
+             "playback: %s: a fade-out of 11 frames reaches past the file's end (10 frames "
+             "after the region)", x.a);
+    assert_string_equal(err, want);
+    assert_int_equal(reel_playback_set_region_fades(f->pb, 1, 31, 0, err), REEL_EINVAL);
+    snprintf(want, sizeof want,
+             "playback: %s: a fade-in of 31 frames reaches before the file's start (the region "
+             "starts at frame 30)", x.b);
+    assert_string_equal(err, want);
+    assert_int_equal(reel_playback_set_region_fades(f->pb, 1, 30, 4971, err), REEL_EINVAL);
+    snprintf(want, sizeof want,
+             "playback: %s: fades of 30 + 4971 frames overlap in a region of 5000 frames", x.b);
+    assert_string_equal(err, want);
+    assert_int_equal(reel_playback_set_region_fades(f->pb, 1, -1, 0, err), REEL_EINVAL);
+    assert_string_equal(err, "playback: fade lengths must not be negative (hin -1, hout 0)");
+    assert_int_equal(reel_playback_set_region_fades(f->pb, 2, 0, 0, err), REEL_EINVAL);
+    assert_string_equal(err, "playback: no source 2");
+    /* The handle's length is fine: a zone of 20 frames. */
+    assert_int_equal(reel_playback_set_region_fades(f->pb, 0, 0, 10, err), 0);
+    assert_int_equal(reel_playback_set_region_fades(f->pb, 1, 10, 0, err), 0);
+    int64_t sw = XF_FILE - 2010;
+    struct xf_region r[2] = {{0, sw, XF_A, 0, 10}, {sw, 5000, XF_B, 10, 0}};
+    assert_int_equal(xf_play(f, r, 2, sw - 2000, NONE, NONE, 0, 4000), 20);
+    /* Not while prepared. */
+    assert_int_equal(reel_playback_set_region_fades(f->pb, 0, 0, 5, err), REEL_ESTATE);
+}
+
 /* ---- the audio side on its own thread -------------------------------- */
 
 struct rt_side {
@@ -887,6 +1162,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(read_errors_are_reported_and_play_as_silence, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(prepare_races_a_running_audio_thread, setup, teardown),
+        cmocka_unit_test_setup_teardown(comp_switches_crossfade_as_the_render_does, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(fade_zones_read_the_files_frames_around_the_region,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(loops_through_fade_zones_and_gaps, setup, teardown),
+        cmocka_unit_test_setup_teardown(fades_the_file_cannot_give_are_refused, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

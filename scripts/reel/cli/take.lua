@@ -17,6 +17,7 @@ local opts, rest = getopt.parse({ ... }, {
   punch = { value = true }, loop = { value = true }, passes = { value = true },
   ["count-in"] = { value = true }, preroll = { value = true }, click = { value = true },
   latency = { value = true }, ["no-playback"] = {}, backing = { value = true, list = true },
+  ["comp-crossfade"] = { value = true },
   play = {},
   device = { value = true }, input = { value = true, list = true }, loopback = { value = true },
   ["loopback-latency"] = { value = true },
@@ -88,6 +89,14 @@ if opts.play then
   record.play_only = true
 end
 if opts["no-playback"] then record.against = "none" end
+if opts["comp-crossfade"] then
+  local ms = tonumber(opts["comp-crossfade"])
+  if not ms or ms < 0 or ms > 1000 then
+    return usage_error(("option '--comp-crossfade' expects milliseconds from 0 to 1000, got '%s'")
+      :format(opts["comp-crossfade"]))
+  end
+  record.comp_crossfade_ms = ms
+end
 if opts.backing then
   record.backing = {}
   for i, b in ipairs(opts.backing) do
@@ -132,7 +141,8 @@ end
 
 -- Caller mistakes (unknown track or section, positions) before any device.
 -- The Lua option names become the command's.
-local cli_name = { tracks = "track", count_in = "count-in", against = "no-playback" }
+local cli_name = { tracks = "track", count_in = "count-in", against = "no-playback",
+                   comp_crossfade_ms = "comp-crossfade" }
 local ok, plan = pcall(s.check_record, s, record)
 if not ok then
   local msg = tostring(plan):gsub("^[^\n]-%.lua:%d+: ", "", 1):gsub("{IN, OUT}", "IN..OUT")
