@@ -9,7 +9,9 @@
  *     local b = bwf.read("audio/Vox_T01.wav")       -- false when it has no bext
  *     print(b.time_reference)                        --> 96000
  *     assert(bwf.rewrite("take.flac", "pkg/audio/take.wav", { time_reference = 96000 }))
- *     print(bwf.link("song/audio/Vox_T01.wav", "pkg/audio/Vox_T01.wav"))  --> "link"
+ *     -- a take begun 4800 frames before 1:1, from 1:1 on
+ *     assert(bwf.rewrite("Vox_T02.wav", "pkg/audio/Vox_T02.wav", { time_reference = 0, skip = 4800 }))
+ *     print(bwf.copy("song/audio/Vox_T01.wav", "pkg/audio/Vox_T01.wav"))  --> "copy"
  *
  * rewrite never modifies its source: it writes dst (created, never
  * overwritten: dst must not exist), so giving a file a bext chunk means
@@ -19,7 +21,9 @@
  * through doubles; the sample format is kept when WAV can hold it (16, 24,
  * 32-bit PCM, 32 and 64-bit float), otherwise (8-bit, FLAC's 8-bit...) it
  * becomes 24-bit PCM. The container is RF64 that stays plain RIFF WAV below
- * 4 GiB (libsndfile's auto-downgrade), like the takes.
+ * 4 GiB (libsndfile's auto-downgrade), like the takes. With `skip`, the
+ * first frames of src are left out (a take's pre-roll, for a package whose
+ * time references cannot be negative); the rest is copied just as exactly.
  *
  * Caller mistakes raise; failures of the outside world (a missing file, a
  * file that is not sound, a full disk) return fail and a message naming the
@@ -128,8 +132,30 @@ static const char *opt_string(lua_State *L, int idx, const char *key, char *buf,
     return buf;
 }
 
-/* bwf.rewrite(src, dst, { time_reference = n [, description, originator] })
- * -> frames | fail, msg. dst must not exist; on failure it is removed. */
+/* skip as a frame count, 0 when absent; anything else raises. */
+static sf_count_t opt_skip(lua_State *L, int idx)
+{
+    sf_count_t skip = 0;
+    int t = lua_getfield(L, idx, "skip");
+    if (t != LUA_TNIL) {
+        if (t != LUA_TNUMBER || !lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0) {
+            if (t == LUA_TNUMBER)
+                lua_pushstring(L, lua_tostring(L, -1));
+            else
+                lua_pushstring(L, luaL_typename(L, -1));
+            luaL_error(L, "bad argument #3 to 'rewrite' (skip: a frame count (integer >= 0) "
+                       "expected, got %s)", lua_tostring(L, -1));
+        }
+        skip = (sf_count_t)lua_tointeger(L, -1);
+    }
+    lua_pop(L, 1);
+    return skip;
+}
+
+/* bwf.rewrite(src, dst, { time_reference = n [, skip, description, originator] })
+ * -> frames written | fail, msg. dst must not exist; on failure it is
+ * removed. skip (frames left out from the start) must be less than src's
+ * frames, unless it is 0: misuse raises, before dst is created. */
 static int l_rewrite(lua_State *L)
 {
     const char *src = luaL_checkstring(L, 1);
@@ -144,12 +170,24 @@ static int l_rewrite(lua_State *L)
     char description[257], originator[33];
     opt_string(L, 3, "description", description, sizeof description);
     opt_string(L, 3, "originator", originator, sizeof originator);
+    sf_count_t skip = opt_skip(L, 3);
 
     SF_INFO in_info;
     memset(&in_info, 0, sizeof in_info);
     SNDFILE *in = sf_open(src, SFM_READ, &in_info);
     if (!in)
         return fail_msg(L, src, sf_strerror(NULL));
+    if (skip > 0 && skip >= in_info.frames) {
+        sf_close(in);
+        return luaL_error(L, "bad argument #3 to 'rewrite' (skip: %I frames, not less than "
+                          "the %I frames of %s)", (lua_Integer)skip, (lua_Integer)in_info.frames,
+                          src);
+    }
+    if (skip > 0 && sf_seek(in, skip, SEEK_SET) != skip) {
+        sf_close(in);
+        lua_pushfstring(L, "cannot seek to frame %I", (lua_Integer)skip);
+        return fail_msg(L, src, lua_tostring(L, -1));
+    }
     SF_BROADCAST_INFO bi;
     memset(&bi, 0, sizeof bi);
     if (sf_command(in, SFC_GET_BROADCAST_INFO, &bi, (int)sizeof bi) != SF_TRUE)

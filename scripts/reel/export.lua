@@ -15,10 +15,13 @@
 --     the comped takes, per track: `s:regions`), under their own names,
 --     copied (never hard-linked: a package file changed in place must not
 --     change the session's take; copy-on-write clones where the file
---     system has them);
+--     system has them); a take begun in a pre-roll is trimmed to 1:1 (see
+--     below);
 --   * `takes.csv`, `takes.json`: every take of the session: track, take,
 --     file, start (samples) and start_bbt, length (frames), status,
---     problems (`s:problems`; in the CSV joined with "; ");
+--     problems (`s:problems`; in the CSV joined with "; "), as the session
+--     has them, and trimmed_frames: how many frames its copy in audio/
+--     lacks at the start (0; empty or null when the package has no copy);
 --   * `sections.csv`, `markers.csv`, `tempo.csv`;
 --   * `tempo_markers.mid`: a Standard MIDI File (format 1, 960 ticks a
 --     quarter note) with the tempo map, meters, and markers at the sections'
@@ -40,6 +43,16 @@
 -- stems). Files that have one already (takes do) are kept as they are;
 -- others get one by being rewritten under the same name. A take in a format without bext (FLAC) becomes a BWF WAV of the
 -- same samples, `audio/<name>.wav`.
+--
+-- A time reference cannot be negative, so a take begun in a pre-roll
+-- (start -N, before 1:1) is put into audio/ trimmed: without its first N
+-- frames, time reference 0, the same samples from 1:1 on (`bwf.rewrite`
+-- with `skip`), so that a DAW spotting files to their time stamp puts it
+-- where it belongs. Its items in the projects count their offsets in the
+-- trimmed file (they start at 1:1 or later, as the render's stems do:
+-- nothing before 1:1 is heard anywhere), and the comp crossfades are the
+-- render's, since h never reaches before 1:1. The session's file keeps
+-- all its frames.
 --
 -- With `variant`, the mix and stems are that variant's (`s:render{variant}`)
 -- and the projects, the MIDI file and the CSVs describe the variant's
@@ -385,6 +398,8 @@ local function readme(s, plan, summary, variant)
     "Every sound file carries a broadcast-wave (BWF bext) time reference: the",
     "sample of the timeline where its first frame belongs. The timeline starts",
     "at the session start, bar 1 beat 1 = sample 0 = 0 s.",
+    "Takes begun in a pre-roll (before 1:1) are trimmed to 1:1 in audio/, time",
+    "reference 0 (the session keeps them whole; takes.csv: trimmed_frames).",
     "",
     comp_sentence(plan.comp_crossfade_ms, plan.comp_crossfade),
     "",
@@ -395,7 +410,8 @@ local function readme(s, plan, summary, variant)
     ("  %-23s REAPER project: tracks, items at their positions, regions, tempo"):format(plan.name .. ".RPP"),
     ("  %-23s DAWproject 1.0 (Bitwig, Studio One, Cubase); audio referenced in this folder"):format(plan.name .. ".dawproject"),
     "  tempo_markers.mid       tempo map, meters and markers (Standard MIDI File, 960 PPQ)",
-    "  takes.csv, takes.json   every take: track, take, file, start, length, status, problems",
+    "  takes.csv, takes.json   every take: track, take, file, start, length, status, problems,",
+    "                          trimmed_frames (of its copy in audio/)",
     "  sections.csv            song sections: bar, start (samples, seconds), length",
     "  markers.csv             markers",
     "  tempo.csv               tempo changes (bpm counts the meter's denominator;",
@@ -467,16 +483,24 @@ local function run(s, opts)
         if prev and prev.source ~= r.path then
           return nil, ("%s and %s would both be audio/%s in the package"):format(prev.source, r.path, file)
         end
-        used[file] = { source = r.path, take = take, info = sinfo, file = file }
         -- A take begun in a pre-roll starts before 1:1: its item starts at
-        -- 1:1 further into the file, as the render's stems do.
+        -- 1:1 further into the file, as the render's stems do, and the
+        -- package's copy of the file starts at 1:1 too (trim frames
+        -- shorter), so offsets count from there.
+        local trim = math.max(0, -(math.tointeger(take and take.start) or 0))
         local at, offset, frames = r.at, r.offset, r.frames
         if at < 0 then offset, frames, at = offset - at, frames + at, 0 end
+        if trim < sinfo.frames then
+          used[file] = { source = r.path, take = take, info = sinfo, file = file, trim = trim }
+        end
         if frames > 0 then
+          -- Regions lie where their take was recorded (at = start + offset),
+          -- so past the trim point once cut at 1:1.
+          assert(offset >= trim, "a region of a pre-roll take before its 1:1")
           tr.items[#tr.items + 1] = {
             name = ("%s T%d%s"):format(name, r.take, r.section and (" (" .. r.section .. ")") or ""),
-            file = "audio/" .. file, at = at, offset = offset, frames = frames,
-            channels = sinfo.channels, rate = sinfo.rate, file_frames = sinfo.frames,
+            file = "audio/" .. file, at = at, offset = offset - trim, frames = frames,
+            channels = sinfo.channels, rate = sinfo.rate, file_frames = sinfo.frames - trim,
             take = r.take, section = r.section, source = r.path,
           }
         end
@@ -538,9 +562,13 @@ write_package = function(s, to, variant, tracks, used, map, rate, comp_ms)
     local dst = join(join(to, "audio"), file)
     clear(dst)
     local how, herr
-    local tref = math.max(0, math.tointeger(u.take and u.take.start) or 0)
+    -- A trimmed copy's first frame is the one at 1:1.
+    local tref = u.trim > 0 and 0 or math.max(0, math.tointeger(u.take and u.take.start) or 0)
     local desc = ("reel take: %s T%d"):format(u.take and u.take.track or "?", u.take and u.take.take or 0)
-    if basename(u.source) == file then
+    if u.trim > 0 then
+      how, herr = bwf.rewrite(u.source, dst, { time_reference = 0, description = desc, skip = u.trim })
+      how = how and "trimmed"
+    elseif basename(u.source) == file then
       how, herr = bwf.copy(u.source, dst)
     else
       how, herr = bwf.rewrite(u.source, dst, { time_reference = tref, description = desc })
@@ -549,7 +577,8 @@ write_package = function(s, to, variant, tracks, used, map, rate, comp_ms)
     if not how then return nil, herr end
     local b, berr = ensure_bext(dst, tref, desc)
     if not b then return nil, berr end
-    summary.audio[#summary.audio + 1] = { file = "audio/" .. file, source = u.source, how = how, bext = b }
+    summary.audio[#summary.audio + 1] = { file = "audio/" .. file, source = u.source, how = how, bext = b,
+      trimmed_frames = u.trim }
   end
 
   -- The timeline the projects describe.
@@ -608,15 +637,22 @@ write_package = function(s, to, variant, tracks, used, map, rate, comp_ms)
   local function seconds(sample) return tmap:to_seconds(sample) end
 
   -- Tables.
+  -- The session's takes as the session has them, and of each one copied
+  -- into audio/ the frames its copy lacks (a pre-roll trimmed to 1:1).
+  local trimmed = {}
+  for _, u in pairs(used) do
+    if u.take then trimmed[u.take] = u.trim end
+  end
   local take_rows, take_docs = {}, json.array{}
   for _, t in ipairs(s.takes) do
     local problems = s:problems(t)
     local ok, bbt = pcall(map.format, map, t.start)
     bbt = ok and bbt or nil
     take_rows[#take_rows + 1] = { t.track, t.take, t.file, t.start, bbt, t.frames, t.status or "kept",
-      table.concat(problems, "; ") }
+      table.concat(problems, "; "), trimmed[t] }
     take_docs[#take_docs + 1] = json.object{ track = t.track, take = t.take, file = t.file, start = t.start,
-      start_bbt = bbt, length = t.frames, status = t.status or "kept", problems = json.array(problems) }
+      start_bbt = bbt, length = t.frames, status = t.status or "kept", problems = json.array(problems),
+      trimmed_frames = trimmed[t] or json.null }
   end
   local sec_rows = {}
   for _, sec in ipairs(sections) do
@@ -641,7 +677,8 @@ write_package = function(s, to, variant, tracks, used, map, rate, comp_ms)
   for _, mk in ipairs(markers) do mid_markers[#mid_markers + 1] = { tick = mk.tick, name = mk.name } end
 
   local outputs = {
-    { "takes.csv", M.csv({ "track", "take", "file", "start", "start_bbt", "length", "status", "problems" }, take_rows) },
+    { "takes.csv", M.csv({ "track", "take", "file", "start", "start_bbt", "length", "status", "problems",
+      "trimmed_frames" }, take_rows) },
     { "takes.json", json.encode(take_docs) },
     { "sections.csv", M.csv({ "label", "name", "bar", "length_bars", "start", "length", "start_bbt",
       "start_seconds", "seconds" }, sec_rows) },
@@ -698,7 +735,8 @@ end
 --   projects; default 10, 0: hard cuts)
 -- @treturn[1] table summary: `folder`, `files` (paths relative to it,
 --   sorted), `mix`, `stems` ({track, file}), `audio` ({file, source, how =
---   "copy" | "converted", bext = "kept" | "added" | "corrected"}),
+--   "copy" | "converted" | "trimmed" (a pre-roll take from 1:1), bext =
+--   "kept" | "added" | "corrected", trimmed_frames}),
 --   `takes` (count), `tracks` (names), `frames`, `rate`, `variant`
 -- @return[2] nil, message (a take file missing, the target not empty or not
 --   writable, the renderer failed)

@@ -85,7 +85,7 @@ printf 'pkg/mix.wav\t0\npkg/stems/Vox.wav\t0\npkg/stems/Bass.wav\t0\npkg/audio/V
 diff -u want.txt out.txt || fail "bext time references"
 
 # CSV (RFC 4180, CRLF).
-printf 'track,take,file,start,start_bbt,length,status,problems\r\nVox,1,audio/Vox_T01.wav,96000,2:1,192000,selected,\r\nBass,1,audio/Bass_T01.wav,0,1:1,403200,selected,\r\n' > want.txt
+printf 'track,take,file,start,start_bbt,length,status,problems,trimmed_frames\r\nVox,1,audio/Vox_T01.wav,96000,2:1,192000,selected,,0\r\nBass,1,audio/Bass_T01.wav,0,1:1,403200,selected,,0\r\n' > want.txt
 cmp want.txt pkg/takes.csv || { cat -A pkg/takes.csv >&2; fail "takes.csv"; }
 printf 'name,start,start_bbt,start_seconds\r\n"Break, short",240000,3:3,5\r\n' > want.txt
 cmp want.txt pkg/markers.csv || { cat -A pkg/markers.csv >&2; fail "markers.csv"; }
@@ -155,6 +155,38 @@ contains out.txt "  211200 samples at 48000 Hz (4.400 s), 2 tracks: Vox, Bass"
     fail "variant sections.csv: $(cat short/sections.csv)"
 contains short/song.RPP 'FILE "stems/Vox.wav"'
 [ "$(frames short/mix.wav)" = 211200 ] || fail "variant mix frames"
+
+# A take begun in a pre-roll (here: the Bass take moved to start 4800
+# frames before 1:1): audio/ gets it trimmed to 1:1, time reference 0, the
+# same 24-bit samples from frame 4800 on (sox); its item starts at 0 in the
+# trimmed file; takes.csv keeps the session's start and says the trim.
+cp -a song pre
+cat > shift.lua <<'T'
+local s = assert(require("reel").open(arg[1]))
+for _, t in ipairs(s.takes) do if t.track == "Bass" then t.start = -4800 end end
+assert(s:save())
+T
+run 0 "$REEL" run shift.lua pre
+(cd pre && find . -type f | sort | xargs sha256sum) > pre_before.txt
+run 0 "$REEL" export pre --to prepkg
+contains out.txt "  audio: 2 take files (1 copied, 0 converted to BWF WAV, 1 trimmed to 1:1)"
+[ "$(frames prepkg/audio/Bass_T01.wav)" = 398400 ] || fail "trimmed Bass frames $(frames prepkg/audio/Bass_T01.wav)"
+[ "$(soxi -b prepkg/audio/Bass_T01.wav)" = 24 ] || fail "trimmed Bass bits"
+sox pre/audio/Bass_T01.wav -t raw bass_src.raw trim 4800s
+sox prepkg/audio/Bass_T01.wav -t raw bass_pkg.raw
+cmp -s bass_src.raw bass_pkg.raw || fail "trimmed Bass samples"
+cmp -s pre/audio/Vox_T01.wav prepkg/audio/Vox_T01.wav || fail "Vox take not a byte copy"
+run 0 "$REEL" run bext.lua prepkg/audio/Bass_T01.wav prepkg/audio/Vox_T01.wav
+printf 'prepkg/audio/Bass_T01.wav\t0\nprepkg/audio/Vox_T01.wav\t96000\n' > want.txt
+diff -u want.txt out.txt || fail "bext time references of the pre-roll package"
+awk '/^    NAME "Bass"/ { b = 1 } b && /POSITION|LENGTH|SOFFS|FILE/ { print $1, $2 }' prepkg/song.RPP > items.txt
+printf 'POSITION 0.00000000000000\nLENGTH 8.30000000000000\nSOFFS 0.00000000000000\nFILE "audio/Bass_T01.wav"\n' > want.txt
+diff -u want.txt items.txt || fail "RPP item of the trimmed Bass take"
+[ "$(sed -n 3p prepkg/takes.csv)" = "$(printf 'Bass,1,audio/Bass_T01.wav,-4800,0:4.8,403200,selected,,4800\r')" ] ||
+    fail "takes.csv: $(cat prepkg/takes.csv)"
+contains prepkg/README.txt "Takes begun in a pre-roll (before 1:1) are trimmed to 1:1 in audio/, time"
+(cd pre && find . -type f | sort | xargs sha256sum) > pre_after.txt
+diff -u pre_before.txt pre_after.txt || fail "the pre-roll session changed"
 
 # Errors, word for word; nothing is written.
 run 1 "$REEL" export song --to pkg

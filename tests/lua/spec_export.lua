@@ -261,19 +261,21 @@ end)
 
 T.test("takes.csv and takes.json: every take, field by field", function()
   local rows = parse_csv(read(OUT .. "/takes.csv"))
-  T.eq(table.concat(rows[1], "|"), "track|take|file|start|start_bbt|length|status|problems")
+  T.eq(table.concat(rows[1], "|"), "track|take|file|start|start_bbt|length|status|problems|trimmed_frames")
+  -- trimmed_frames: 0 for the takes copied whole, empty for Vox T2, which
+  -- the package has no copy of.
   local want = {
-    { "Vox", "1", "audio/Vox_T01.wav", "96000", "2:1", "96000", "selected", "clipped 3 samples; 1 xrun (at 0.100 s)" },
-    { "Vox", "2", "audio/Vox_T02.wav", "0", "1:1", "48000", "rejected", "" },
-    { "Bass", "1", "audio/Bass_T01.wav", "0", "1:1", "499200", "selected", "" },
-    { "Gtr", "1", "audio/Gtr_T01.wav", "0", "1:1", "499200", "kept", "" },
-    { "Gtr", "2", "audio/Gtr_T02.wav", "0", "1:1", "499200", "kept", "" },
-    { "Keys", "1", "audio/Keys_T01.flac", "48000", "1:3", "72000", "selected", "" },
+    { "Vox", "1", "audio/Vox_T01.wav", "96000", "2:1", "96000", "selected", "clipped 3 samples; 1 xrun (at 0.100 s)", "0" },
+    { "Vox", "2", "audio/Vox_T02.wav", "0", "1:1", "48000", "rejected", "", "" },
+    { "Bass", "1", "audio/Bass_T01.wav", "0", "1:1", "499200", "selected", "", "0" },
+    { "Gtr", "1", "audio/Gtr_T01.wav", "0", "1:1", "499200", "kept", "", "0" },
+    { "Gtr", "2", "audio/Gtr_T02.wav", "0", "1:1", "499200", "kept", "", "0" },
+    { "Keys", "1", "audio/Keys_T01.flac", "48000", "1:3", "72000", "selected", "", "0" },
   }
   T.eq(#rows, #want + 1, "rows")
   for i, w in ipairs(want) do
-    T.eq(#rows[i + 1], 8, "fields in row " .. i)
-    for k = 1, 8 do T.eq(rows[i + 1][k], w[k], ("row %d field %s"):format(i, rows[1][k])) end
+    T.eq(#rows[i + 1], 9, "fields in row " .. i)
+    for k = 1, 9 do T.eq(rows[i + 1][k], w[k], ("row %d field %s"):format(i, rows[1][k])) end
   end
   local doc = json.decode(read(OUT .. "/takes.json"))
   T.eq(#doc, 6)
@@ -282,6 +284,7 @@ T.test("takes.csv and takes.json: every take, field by field", function()
   T.eq(#doc[1].problems, 2) T.eq(doc[1].problems[1], "clipped 3 samples")
   T.eq(doc[1].problems[2], "1 xrun (at 0.100 s)")
   T.eq(#doc[2].problems, 0) T.eq(doc[2].status, "rejected")
+  T.eq(doc[1].trimmed_frames, 0) T.eq(doc[2].trimmed_frames, json.null, "no copy of Vox T2")
   T.eq(doc[6].track, "Keys") T.eq(doc[6].start_bbt, "1:3")
 end)
 
@@ -578,9 +581,10 @@ end
 
 -- The projects' items, per track: "file@position+length/offset in:N out:N"
 -- (samples), from the RPP and from the DAWproject, which must agree.
-local function project_items(out)
+local function project_items(out, name)
+  name = name or "tight"
   local rpp, cur = {}, nil
-  for l in read(out .. "/tight.RPP"):gmatch("[^\n]+") do
+  for l in read(out .. "/" .. name .. ".RPP"):gmatch("[^\n]+") do
     local t = rpp_tokens(l)
     local function smp(x) return math.floor(tonumber(x) * RATE + 0.5) end
     if t[1] == "NAME" and not cur and l:match("^    NAME") then rpp[#rpp + 1] = {}
@@ -600,7 +604,7 @@ local function project_items(out)
     end
   end
   local dp, track = {}, nil
-  for _, e in ipairs(xml_elements(assert(zip.read(out .. "/tight.dawproject", "project.xml")))) do
+  for _, e in ipairs(xml_elements(assert(zip.read(out .. "/" .. name .. ".dawproject", "project.xml")))) do
     local function smp(x) return math.floor(tonumber(x) * RATE + 0.5) end
     if e.tag == "Clips" then track = {}; dp[#dp + 1] = track end
     if e.tag == "Clip" then
@@ -691,6 +695,218 @@ T.test("comp_crossfade_ms = 0: hard cuts in the stems and the projects, and the 
     .. "audio/Keys_T01.wav@191976+96024/191976 in:48")
   check_switch(out .. "/stems/Keys.wav", 192000, 24, { path = dir .. "/audio/Keys_T02.wav", start = 95940 },
     { path = dir .. "/audio/Keys_T01.wav", start = 0 }, "Keys 1 ms")
+end)
+
+-- ------------------------------------------------------------ pre-roll takes
+
+-- Takes begun in a pre-roll, before 1:1: 120 bpm, bar 1 a 1/4 pickup (0 to
+-- 24000), bar 2 4/4 (24000 to 120000). Vox T1 (24-bit mono noise) starts
+-- 4800 frames early; Pad T1 (32-bit float stereo noise) 1000 early; Keys
+-- T1 (FLAC, 24-bit) 2400 early; Bass T1 starts at 24000 (a plain copy);
+-- Gtr is comped: the Pickup from T1 (from 0), the Verse from T2, begun 4800
+-- early, so the switch at 24000 is one where the incoming take was cut;
+-- Vox T2, begun in a pre-roll too, is rejected (not in the package).
+local function preroll()
+  local root = T.tmpdir()
+  local dir = root .. "/pre"
+  local s = assert(reel.new(dir, { rate = RATE, tempo = 120, meter = "1/4",
+    tracks = { { name = "Vox", input = 1 }, { name = "Pad", input = { 2, 3 } }, { name = "Keys", input = 4 },
+               { name = "Bass", input = 5 }, { name = "Gtr", input = 6 } },
+    sections = { { "Pickup", 1 }, { "Verse", 1 } } }))
+  s:set_tempo(2, 120, "4/4")
+  local audio = dir .. "/audio/"
+  local function sox(opts, name, frames, what)
+    sh(("sox -D -n -r 48000 %s %s%s synth %ds %s gain -12"):format(opts, audio, name, frames, what))
+  end
+  sox("-b 24 -c 1", "Vox_T01.wav", 124800, "whitenoise")
+  sox("-b 24 -c 1", "Vox_T02.wav", 24000, "whitenoise")
+  sox("-e floating-point -b 32 -c 2", "Pad_T01.wav", 121000, "whitenoise")
+  sox("-b 24 -c 1", "Keys_T01.flac", 50000, "whitenoise")
+  sox("-b 24 -c 1", "../../bass.wav", 96000, "sine 55")
+  sox("-b 24 -c 1", "../../gtr1.wav", 120000, "sine 220")
+  -- With their time references already, so that they are copied as they are.
+  assert(bwf.rewrite(root .. "/bass.wav", audio .. "Bass_T01.wav", { time_reference = 24000 }))
+  assert(bwf.rewrite(root .. "/gtr1.wav", audio .. "Gtr_T01.wav", { time_reference = 0 }))
+  sox("-b 24 -c 1", "Gtr_T02.wav", 124800, "whitenoise")
+  local function take(track, n, start, frames, format, status)
+    s.takes[#s.takes + 1] = { track = track, take = n, start = start, frames = frames, rate = RATE,
+      file = ("audio/%s_T%02d.%s"):format(track, n, format == "flac" and "flac" or "wav"),
+      format = format or "wav24", status = status }
+  end
+  take("Vox", 1, -4800, 124800, nil, "selected")
+  take("Vox", 2, -4800, 24000, nil, "rejected")
+  take("Pad", 1, -1000, 121000, "wav32f", "selected")
+  take("Keys", 1, -2400, 50000, "flac", "selected")
+  take("Bass", 1, 24000, 96000, nil, "selected")
+  take("Gtr", 1, 0, 120000) take("Gtr", 2, -4800, 124800)
+  s:comp("Gtr", "Pickup", 1) s:comp("Gtr", "Verse", 2)
+  assert(s:save())
+  return assert(reel.open(dir)), root, dir
+end
+
+local function popen_read(cmd)
+  local p = assert(io.popen(cmd .. " 2>/dev/null"))
+  local text = p:read("a")
+  p:close()
+  return (text:gsub("%s+$", ""))
+end
+
+-- The bytes of a WAV file's data chunk, read by hand (no libsndfile).
+local function wav_data(path)
+  local d = read(path)
+  T.eq(d:sub(1, 4), "RIFF", path) T.eq(d:sub(9, 12), "WAVE", path)
+  local pos = 13
+  while pos + 8 <= #d do
+    local id, size = d:sub(pos, pos + 3), string.unpack("<I4", d, pos + 4)
+    if id == "data" then return d:sub(pos + 8, pos + 7 + size) end
+    pos = pos + 8 + size + (size & 1)
+  end
+  error(path .. ": no data chunk")
+end
+
+do
+  local S2, ROOT2, DIR2 = preroll()
+  local before = {}
+  for _, f in ipairs(core.list_dir(DIR2 .. "/audio")) do before[f] = sha(DIR2 .. "/audio/" .. f) end
+  local OUT2 = ROOT2 .. "/pkg"
+  local R2, ERR2 = S2:export{ to = OUT2, comp_crossfade_ms = 1000 }
+  local A, P = DIR2 .. "/audio/", OUT2 .. "/audio/"
+
+  T.test("pre-roll takes: trimmed to 1:1 in audio/, time reference 0; the others copied whole", function()
+    T.ok(R2, ERR2)
+    local how = {}
+    for _, a in ipairs(R2.audio) do how[a.file] = ("%s/%s/%d"):format(a.how, a.bext, a.trimmed_frames) end
+    T.eq(how["audio/Vox_T01.wav"], "trimmed/kept/4800")
+    T.eq(how["audio/Pad_T01.wav"], "trimmed/kept/1000")
+    T.eq(how["audio/Keys_T01.wav"], "trimmed/kept/2400")
+    T.eq(how["audio/Gtr_T02.wav"], "trimmed/kept/4800")
+    T.eq(how["audio/Bass_T01.wav"], "copy/kept/0")
+    T.eq(how["audio/Gtr_T01.wav"], "copy/kept/0")
+    T.eq(#R2.audio, 6, "no copy of the rejected Vox T2")
+    -- Time references, lengths and sample formats (soxi).
+    local want = { Vox_T01 = { 0, 120000, "24", "Signed Integer PCM" },
+      Pad_T01 = { 0, 120000, "32", "Floating Point PCM" }, Keys_T01 = { 0, 47600, "24", "Signed Integer PCM" },
+      Gtr_T02 = { 0, 120000, "24", "Signed Integer PCM" }, Bass_T01 = { 24000, 96000, "24", "Signed Integer PCM" },
+      Gtr_T01 = { 0, 120000, "24", "Signed Integer PCM" } }
+    for name, w in pairs(want) do
+      local f = P .. name .. ".wav"
+      T.eq(bwf.read(f).time_reference, w[1], name .. " time reference")
+      T.eq(popen_read("soxi -s " .. f), tostring(w[2]), name .. " frames")
+      T.eq(popen_read("soxi -b " .. f), w[3], name .. " bits")
+      T.eq(popen_read("soxi -e " .. f), w[4], name .. " encoding")
+    end
+    T.eq(popen_read("soxi -c " .. P .. "Pad_T01.wav"), "2")
+    -- Bit for bit the source's frames from N on: the data chunks, read by
+    -- hand (24-bit: 3 bytes a frame; float stereo: 8), and sox's decoding.
+    T.ok(wav_data(P .. "Vox_T01.wav") == wav_data(A .. "Vox_T01.wav"):sub(4800 * 3 + 1), "Vox samples")
+    T.ok(wav_data(P .. "Gtr_T02.wav") == wav_data(A .. "Gtr_T02.wav"):sub(4800 * 3 + 1), "Gtr T2 samples")
+    T.ok(wav_data(P .. "Pad_T01.wav") == wav_data(A .. "Pad_T01.wav"):sub(1000 * 8 + 1), "Pad samples")
+    T.eq(#wav_data(P .. "Pad_T01.wav"), 120000 * 8)
+    sh(("sox %sKeys_T01.flac -t raw %s/keys_src.raw trim 2400s"):format(A, ROOT2))
+    sh(("sox %sKeys_T01.wav -t raw %s/keys_pkg.raw"):format(P, ROOT2))
+    sh(("sox %sVox_T01.wav -t raw %s/vox_src.raw trim 4800s"):format(A, ROOT2))
+    sh(("sox %sVox_T01.wav -t raw %s/vox_pkg.raw"):format(P, ROOT2))
+    T.eq(#read(ROOT2 .. "/keys_pkg.raw"), 47600 * 3)
+    T.ok(read(ROOT2 .. "/keys_pkg.raw") == read(ROOT2 .. "/keys_src.raw"), "Keys samples (sox)")
+    T.ok(read(ROOT2 .. "/vox_pkg.raw") == read(ROOT2 .. "/vox_src.raw"), "Vox samples (sox)")
+    -- Takes that start at or after 1:1 are byte copies.
+    T.eq(sha(P .. "Bass_T01.wav"), before["Bass_T01.wav"], "Bass: byte copy")
+    T.eq(sha(P .. "Gtr_T01.wav"), before["Gtr_T01.wav"], "Gtr T1: byte copy")
+    -- The session keeps its takes whole.
+    for f, h in pairs(before) do T.eq(sha(A .. f), h, f) end
+    T.eq(popen_read("soxi -s " .. A .. "Vox_T01.wav"), "124800")
+  end)
+
+  T.test("pre-roll takes: the projects' items count offsets in the trimmed files", function()
+    local items = project_items(OUT2, "pre")
+    T.eq(items[1], "audio/Vox_T01.wav@0+120000/0")
+    T.eq(items[2], "audio/Pad_T01.wav@0+120000/0")
+    T.eq(items[3], "audio/Keys_T01.wav@0+47600/0")
+    T.eq(items[4], "audio/Bass_T01.wav@24000+96000/0")
+    -- The comp switch at 24000 (1000 ms: h at most 24000): h = 12000, half
+    -- the Pickup, as the render has it from the untrimmed T2 (offset 28800
+    -- there). The incoming item starts at 12000, 12000 into the trimmed
+    -- T2: in a trimmed file the offset is the timeline position, and h,
+    -- never more than the switch's distance from 1:1, cannot reach before
+    -- the trim point.
+    T.eq(items[5], "audio/Gtr_T01.wav@0+36000/0 out:24000 | audio/Gtr_T02.wav@12000+108000/12000 in:24000")
+    T.eq(table.concat(export.comp_crossfades({
+      { at = 0, offset = 0, frames = 24000, file_frames = 120000, source = A .. "Gtr_T01.wav" },
+      { at = 24000, offset = 28800, frames = 96000, file_frames = 124800, source = A .. "Gtr_T02.wav" } },
+      48000), ","), "12000,0", "h from the session's files")
+    check_switch(OUT2 .. "/stems/Gtr.wav", 24000, 12000, { path = A .. "Gtr_T01.wav", start = 0 },
+      { path = A .. "Gtr_T02.wav", start = -4800 }, "Gtr stem")
+    -- Each item starts on the same audio as before the trim: the package
+    -- file at its offset holds the session file's frames at offset + N.
+    local function same(pkg, off, src, src_off, what)
+      local a = core.read_frames(pkg, off, 64)
+      local b = core.read_frames(src, src_off, 64)
+      T.eq(#a, #b, what)
+      for i = 1, #b do T.eq(a[i], b[i], ("%s sample %d"):format(what, i)) end
+    end
+    same(P .. "Vox_T01.wav", 0, A .. "Vox_T01.wav", 4800, "Vox item start")
+    same(P .. "Pad_T01.wav", 0, A .. "Pad_T01.wav", 1000, "Pad item start")
+    same(P .. "Keys_T01.wav", 0, A .. "Keys_T01.flac", 2400, "Keys item start")
+    same(P .. "Gtr_T02.wav", 12000, A .. "Gtr_T02.wav", 16800, "Gtr T2 item start")
+    same(P .. "Bass_T01.wav", 0, A .. "Bass_T01.wav", 0, "Bass item start")
+    -- The DAWproject's Audio durations are the trimmed files' lengths.
+    local dur = {}
+    local audio_len
+    for _, e in ipairs(xml_elements(assert(zip.read(OUT2 .. "/pre.dawproject", "project.xml")))) do
+      if e.tag == "Audio" then audio_len = math.floor(tonumber(e.attrs.duration) * RATE + 0.5) end
+      if e.tag == "File" and audio_len then dur[#dur + 1] = e.attrs.path .. "=" .. audio_len; audio_len = nil end
+    end
+    T.eq(table.concat(dur, " "), "audio/Vox_T01.wav=120000 audio/Pad_T01.wav=120000 audio/Keys_T01.wav=47600 "
+      .. "audio/Bass_T01.wav=96000 audio/Gtr_T01.wav=120000 audio/Gtr_T02.wav=120000")
+  end)
+
+  T.test("pre-roll takes: takes.csv and takes.json keep the session's takes and say the trim", function()
+    local rows = parse_csv(read(OUT2 .. "/takes.csv"))
+    local got = {}
+    for i = 2, #rows do got[#got + 1] = table.concat(rows[i], "|") end
+    T.eq(table.concat(got, "\n"), table.concat({
+      "Vox|1|audio/Vox_T01.wav|-4800|0:1.8|124800|selected||4800",
+      "Vox|2|audio/Vox_T02.wav|-4800|0:1.8|24000|rejected||",
+      "Pad|1|audio/Pad_T01.wav|-1000|0:1.958|121000|selected||1000",
+      "Keys|1|audio/Keys_T01.flac|-2400|0:1.9|50000|selected||2400",
+      "Bass|1|audio/Bass_T01.wav|24000|2:1|96000|selected||0",
+      "Gtr|1|audio/Gtr_T01.wav|0|1:1|120000|kept||0",
+      "Gtr|2|audio/Gtr_T02.wav|-4800|0:1.8|124800|kept||4800" }, "\n"))
+    local doc = json.decode(read(OUT2 .. "/takes.json"))
+    T.eq(doc[1].start, -4800) T.eq(doc[1].length, 124800) T.eq(doc[1].trimmed_frames, 4800)
+    T.eq(doc[2].trimmed_frames, json.null) T.eq(doc[4].trimmed_frames, 2400) T.eq(doc[5].trimmed_frames, 0)
+    T.ok(read(OUT2 .. "/README.txt"):find("Takes begun in a pre-roll (before 1:1) are trimmed to 1:1 in audio/, time\n"
+      .. "reference 0 (the session keeps them whole; takes.csv: trimmed_frames).\n", 1, true), "README: trim")
+  end)
+end
+
+T.test("bwf.rewrite skip: the frames after it, and misuse word for word", function()
+  local root = T.tmpdir()
+  sh(("sox -D -n -r 48000 -b 16 -c 1 %s/a.wav synth 1000s whitenoise gain -6"):format(root))
+  local src = root .. "/a.wav"
+  T.eq(bwf.rewrite(src, root .. "/b.wav", { time_reference = 7, skip = 999 }), 1)
+  T.ok(wav_data(root .. "/b.wav") == wav_data(src):sub(999 * 2 + 1), "the last frame")
+  T.eq(popen_read("soxi -b " .. root .. "/b.wav"), "16")
+  T.eq(bwf.read(root .. "/b.wav").time_reference, 7)
+  T.eq(bwf.rewrite(src, root .. "/c.wav", { time_reference = 0, skip = 0 }), 1000)
+  T.ok(wav_data(root .. "/c.wav") == wav_data(src), "skip 0: every frame")
+  local function misuse(skip, msg)
+    local where = T.here(1)
+    local err = T.raises(function() bwf.rewrite(src, root .. "/d.wav", { time_reference = 0, skip = skip }) end,
+      msg, where)
+    T.eq(err, where .. " " .. msg)
+    T.eq(core.exists(root .. "/d.wav"), false, "no file for skip " .. tostring(skip))
+  end
+  misuse(-1, "bad argument #3 to 'rewrite' (skip: a frame count (integer >= 0) expected, got -1)")
+  misuse(2.5, "bad argument #3 to 'rewrite' (skip: a frame count (integer >= 0) expected, got 2.5)")
+  misuse("10", "bad argument #3 to 'rewrite' (skip: a frame count (integer >= 0) expected, got string)")
+  misuse(1000, "bad argument #3 to 'rewrite' (skip: 1000 frames, not less than the 1000 frames of "
+    .. src .. ")")
+  misuse(5000, "bad argument #3 to 'rewrite' (skip: 5000 frames, not less than the 1000 frames of "
+    .. src .. ")")
+  -- A missing source is the outside world's failure, whatever skip says.
+  local r, err = bwf.rewrite(root .. "/none.wav", root .. "/d.wav", { time_reference = 0, skip = 5 })
+  T.eq(r, nil) T.ok(err:find(root .. "/none.wav: ", 1, true) == 1, err)
 end)
 
 T.test("a variant: its mix, stems, sections and tempo; items are the stems", function()

@@ -46,9 +46,10 @@ if not ok then
 end
 if not summary then return failure(xerr) end
 
-local copied, converted = 0, 0
+local copied, converted, trimmed = 0, 0, 0
 for _, a in ipairs(summary.audio) do
   if a.how == "copy" then copied = copied + 1
+  elseif a.how == "trimmed" then trimmed = trimmed + 1
   else converted = converted + 1 end
 end
 print(("Exported %s%s to %s"):format(s.name, summary.variant and (" (variant " .. summary.variant .. ")") or "",
@@ -56,8 +57,9 @@ print(("Exported %s%s to %s"):format(s.name, summary.variant and (" (variant " .
 print(("  %d samples at %d Hz (%.3f s), %d track%s: %s"):format(summary.frames, summary.rate,
   summary.frames / summary.rate, #summary.tracks, #summary.tracks == 1 and "" or "s",
   table.concat(summary.tracks, ", ")))
-print(("  audio: %d take file%s (%d copied, %d converted to BWF WAV)"):format(#summary.audio,
-  #summary.audio == 1 and "" or "s", copied, converted))
+print(("  audio: %d take file%s (%d copied, %d converted to BWF WAV%s)"):format(#summary.audio,
+  #summary.audio == 1 and "" or "s", copied, converted,
+  trimmed > 0 and (", %d trimmed to 1:1"):format(trimmed) or ""))
 print(("  %d takes listed in takes.csv and takes.json"):format(summary.takes))
 print(("  %d files:"):format(#summary.files))
 for _, f in ipairs(summary.files) do print("    " .. f) end
