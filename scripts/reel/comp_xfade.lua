@@ -17,8 +17,9 @@ local bwf = require "reel.bwf"
 
 local M = {}
 
---- A comp crossfade in frames: milliseconds at a rate, rounded as
--- `s:render` rounds it (all must count the same frames).
+--- A crossfade in frames: milliseconds at a rate, rounded to the nearest
+-- frame; `s:render`, overdub playback and export all count with it, so
+-- they agree to the frame.
 -- @tparam number ms the whole crossfade (`comp_crossfade_ms`)
 -- @tparam integer rate samples per second
 -- @treturn integer

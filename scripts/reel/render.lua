@@ -67,6 +67,7 @@
 local core = require "reel.core"
 local renderer = require "reel.renderer"
 local util = require "reel.util"
+local comp_xfade = require "reel.comp_xfade"
 
 local M = {}
 
@@ -340,8 +341,8 @@ function M.render(s, opts, level)
 
   local res, err = renderer.run{
     rate = rate, format = format, frames = frames,
-    crossfade = math.floor((opts.crossfade_ms or M.CROSSFADE_MS) * rate / 1000 + 0.5),
-    comp_crossfade = math.floor((opts.comp_crossfade_ms or M.CROSSFADE_MS) * rate / 1000 + 0.5),
+    crossfade = comp_xfade.frames(opts.crossfade_ms or M.CROSSFADE_MS, rate),
+    comp_crossfade = comp_xfade.frames(opts.comp_crossfade_ms or M.CROSSFADE_MS, rate),
     pieces = pieces, fades = fades, tracks = tracks,
     out = out or nil, overwrite = opts.force or false, time_reference = 0,
     description = opts.description or ("reel render of %s%s"):format(s.name or "",

@@ -13,7 +13,8 @@
 #
 # Each target starts from its seed corpus tests/fuzz/corpus/TARGET/ (replayed
 # first, so it is also a regression test; template also takes the hostile
-# templates of tests/lua/hostile/) plus what earlier runs found, kept in
+# templates of tests/lua/hostile/ and the shipped ones of share/templates/)
+# plus what earlier runs found, kept in
 # build-fuzz/fuzz-corpus/TARGET/. A crash, sanitizer report, broken
 # contract ("==reel-fuzz== FINDING"), hang (10 s per input) or memory blow-up
 # (2 GiB) fails the run; the input is saved under build-fuzz/fuzz-artifacts/
@@ -120,8 +121,13 @@ for t in "${targets[@]}"; do
   flags+=(${REEL_FUZZ_FLAGS:-})
   dirs=("$work")
   [ -d "$seeds" ] && dirs+=("$seeds")
-  # the sandbox's hostile templates seed the template target too
-  [ "$t" = template ] && [ -d "$src/tests/lua/hostile" ] && dirs+=("$src/tests/lua/hostile")
+  # the sandbox's hostile templates and the shipped ones seed the template
+  # target too (read from where they live, not copied into corpus/)
+  if [ "$t" = template ]; then
+    for extra in "$src/tests/lua/hostile" "$src/share/templates"; do
+      [ -d "$extra" ] && dirs+=("$extra")
+    done
+  fi
   echo "=== fuzz_$t: $seconds s (log: $log)"
   before=$(ls "$art" | wc -l)
   timeout --signal=INT --kill-after=30 $((seconds + 120)) "$bin" "${flags[@]}" "${dirs[@]}" >"$log" 2>&1
